@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "seccomp_recorder",
+      "sources": [
+        "native/addon.c",
+        "native/notify_session.c",
+        "native/observations.c"
+      ],
+      "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
+      "libraries": ["-lpthread"]
+    },
+    {
+      "target_name": "seccomp-recorder-launcher",
+      "type": "executable",
+      "sources": ["native/launcher.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"]
+    }
+  ]
+}

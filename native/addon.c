@@ -1,0 +1,327 @@
+/* N-API boundary of the native core. Keeps arguments primitive, re-checks
+ * them, and throws TypeError/RangeError on misuse; the typed wrapper lives in
+ * src/record/native.ts. Per-syscall work never reaches JS: the session thread
+ * counts in C, JS drains the de-duplicated table when it wants. */
+#define NAPI_VERSION 8
+#include <errno.h>
+#include <node_api.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify_session.h"
+
+struct session_handle {
+    struct sr_session s;
+    napi_threadsafe_function on_end;
+    int started;
+    int destroyed;
+};
+
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        if ((call) != napi_ok) {                                                    \
+            napi_throw_error(env, "ERR_NATIVE", "N-API call failed: " #call);       \
+            return NULL;                                                            \
+        }                                                                           \
+    } while (0)
+
+static napi_value make_int(napi_env env, int64_t v)
+{
+    napi_value r;
+    napi_create_int64(env, v, &r);
+    return r;
+}
+
+static napi_value make_str(napi_env env, const char *v)
+{
+    napi_value r;
+    napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &r);
+    return r;
+}
+
+static void set(napi_env env, napi_value obj, const char *key, napi_value v)
+{
+    napi_set_named_property(env, obj, key, v);
+}
+
+static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t def, int64_t *out)
+{
+    bool has = false;
+    napi_value v;
+    napi_valuetype t;
+    *out = def;
+    if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+        return 0;
+    napi_get_named_property(env, obj, key, &v);
+    napi_typeof(env, v, &t);
+    if (t == napi_undefined)
+        return 0;
+    if (t != napi_number)
+        return -1;
+    napi_get_value_int64(env, v, out);
+    return 0;
+}
+
+static napi_value session_info(napi_env env, struct sr_session *s)
+{
+    napi_value o;
+    napi_create_object(env, &o);
+    pthread_mutex_lock(&s->lock);
+    set(env, o, "reason", make_str(env, sr_end_reason_name(s->end_reason)));
+    set(env, o, "errno", make_int(env, s->end_errno));
+    set(env, o, "notifications", make_int(env, (int64_t)s->notifications));
+    set(env, o, "lost", make_int(env, (int64_t)s->lost));
+    set(env, o, "syncWakeup", make_int(env, s->sync_wakeup_active));
+    set(env, o, "attached", make_int(env, s->listener >= 0));
+    pthread_mutex_unlock(&s->lock);
+    return o;
+}
+
+static void call_on_end(napi_env env, napi_value js_cb, void *context, void *data)
+{
+    struct session_handle *h = context;
+    napi_value undef, arg;
+    (void)data;
+    if (!env || !js_cb)
+        return;
+    napi_get_undefined(env, &undef);
+    arg = session_info(env, &h->s);
+    napi_call_function(env, undef, js_cb, 1, &arg, NULL);
+}
+
+static void on_end_from_thread(struct sr_session *s, void *user)
+{
+    struct session_handle *h = user;
+    (void)s;
+    napi_call_threadsafe_function(h->on_end, NULL, napi_tsfn_blocking);
+    napi_release_threadsafe_function(h->on_end, napi_tsfn_release);
+}
+
+static void finalize_handle(napi_env env, void *data, void *hint)
+{
+    struct session_handle *h = data;
+    (void)env;
+    (void)hint;
+    if (h->started && !h->destroyed)
+        sr_session_destroy(&h->s);
+    free(h);
+}
+
+static struct session_handle *get_handle(napi_env env, napi_value v)
+{
+    void *p = NULL;
+    if (napi_get_value_external(env, v, &p) != napi_ok || !p) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG", "expected a session handle");
+        return NULL;
+    }
+    return p;
+}
+
+/* start({pid, targetFd} | {listenerFd}, watches: Int32Array [arch,nr,argA,argB]*,
+ *       syncWakeup: boolean, attachTimeoutMs, onEnd(info)) -> handle */
+static napi_value start(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2], handle_v, name;
+    napi_valuetype t0, t1;
+    int64_t pid, target_fd, listener_fd, sync_wakeup, timeout_ms;
+    struct sr_watch *watches = NULL;
+    uint32_t nwatches = 0;
+    struct session_handle *h;
+    bool has_watches = false;
+    int err;
+
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (argc < 2 || napi_typeof(env, argv[0], &t0) != napi_ok || t0 != napi_object ||
+        napi_typeof(env, argv[1], &t1) != napi_ok || t1 != napi_function) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG", "start(options, onEnd) expects an object and a function");
+        return NULL;
+    }
+    if (get_int_prop(env, argv[0], "pid", 0, &pid) || get_int_prop(env, argv[0], "targetFd", -1, &target_fd) ||
+        get_int_prop(env, argv[0], "listenerFd", -1, &listener_fd) ||
+        get_int_prop(env, argv[0], "syncWakeup", 1, &sync_wakeup) ||
+        get_int_prop(env, argv[0], "attachTimeoutMs", 10000, &timeout_ms)) {
+        napi_throw_type_error(env, "ERR_INVALID_ARG", "start(): numeric options must be numbers");
+        return NULL;
+    }
+    if (pid > 0 ? (target_fd < 0 || target_fd > 65535) : (listener_fd < 0)) {
+        napi_throw_range_error(env, "ERR_INVALID_ARG", "start(): need pid and targetFd, or listenerFd");
+        return NULL;
+    }
+    napi_has_named_property(env, argv[0], "watches", &has_watches);
+    if (has_watches) {
+        napi_value wv;
+        napi_typedarray_type tt;
+        size_t len;
+        void *data;
+        bool is_ta = false;
+        napi_get_named_property(env, argv[0], "watches", &wv);
+        napi_is_typedarray(env, wv, &is_ta);
+        if (!is_ta) {
+            napi_throw_type_error(env, "ERR_INVALID_ARG", "start(): watches must be an Int32Array");
+            return NULL;
+        }
+        napi_get_typedarray_info(env, wv, &tt, &len, &data, NULL, NULL);
+        if (tt != napi_int32_array || len % 4 != 0) {
+            napi_throw_type_error(env, "ERR_INVALID_ARG", "start(): watches must be an Int32Array of quadruples");
+            return NULL;
+        }
+        nwatches = (uint32_t)(len / 4);
+        if (nwatches) {
+            const int32_t *q = data;
+            uint32_t i;
+            watches = calloc(nwatches, sizeof *watches);
+            if (!watches) {
+                napi_throw_error(env, "ENOMEM", "out of memory");
+                return NULL;
+            }
+            for (i = 0; i < nwatches; i++) {
+                if (q[4 * i + 2] < 0 || q[4 * i + 2] > 5 || q[4 * i + 3] < -1 || q[4 * i + 3] > 5) {
+                    free(watches);
+                    napi_throw_range_error(env, "ERR_INVALID_ARG", "start(): watch argument index out of range");
+                    return NULL;
+                }
+                watches[i].arch = (uint32_t)q[4 * i];
+                watches[i].nr = q[4 * i + 1];
+                watches[i].arg_a = (int8_t)q[4 * i + 2];
+                watches[i].arg_b = (int8_t)q[4 * i + 3];
+            }
+        }
+    }
+
+    h = calloc(1, sizeof *h);
+    if (!h) {
+        free(watches);
+        napi_throw_error(env, "ENOMEM", "out of memory");
+        return NULL;
+    }
+    napi_create_string_utf8(env, "seccomp-recorder-session", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, h, call_on_end,
+                                        &h->on_end) != napi_ok) {
+        free(watches);
+        free(h);
+        napi_throw_error(env, "ERR_NATIVE", "cannot create thread-safe function");
+        return NULL;
+    }
+    err = sr_session_start(&h->s, (pid_t)pid, (int)target_fd, (int)listener_fd, watches, nwatches,
+                           (int)sync_wakeup, (int)timeout_ms, on_end_from_thread, h);
+    free(watches);
+    if (err) {
+        char msg[128];
+        napi_value e, code, m;
+        if (!h->s.thread_started)
+            napi_release_threadsafe_function(h->on_end, napi_tsfn_abort);
+        sr_session_destroy(&h->s);
+        free(h);
+        snprintf(msg, sizeof msg, "cannot start notify session: %s", strerror(err));
+        napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+        napi_create_int32(env, err, &code);
+        napi_create_error(env, NULL, m, &e);
+        napi_set_named_property(env, e, "errno", code);
+        napi_throw(env, e);
+        return NULL;
+    }
+    h->started = 1;
+    CHECK(napi_create_external(env, h, finalize_handle, NULL, &handle_v));
+    return handle_v;
+}
+
+/* drain(handle, reset) -> { entries: [{arch, nr, count, args?: [[a,b]...] (BigInt), overflowed}], info } */
+static napi_value drain(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2], result, list;
+    struct session_handle *h;
+    bool reset = false;
+    uint32_t i, n = 0;
+    struct sr_table *t;
+
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (argc < 1 || !(h = get_handle(env, argv[0])))
+        return NULL;
+    if (argc > 1)
+        napi_get_value_bool(env, argv[1], &reset);
+    napi_create_object(env, &result);
+    napi_create_array(env, &list);
+    pthread_mutex_lock(&h->s.lock);
+    t = &h->s.table;
+    for (i = 0; i < t->capacity; i++) {
+        struct sr_entry *e = &t->slots[i];
+        napi_value o;
+        if (e->arch == 0 || e->count == 0)
+            continue;
+        napi_create_object(env, &o);
+        set(env, o, "arch", make_int(env, e->arch));
+        set(env, o, "nr", make_int(env, e->nr));
+        set(env, o, "count", make_int(env, (int64_t)e->count));
+        if (e->args) {
+            napi_value vals;
+            uint32_t j;
+            napi_create_array_with_length(env, e->args->used, &vals);
+            for (j = 0; j < e->args->used; j++) {
+                napi_value pair, a, b;
+                napi_create_array_with_length(env, 2, &pair);
+                napi_create_bigint_uint64(env, e->args->values[j][0], &a);
+                napi_create_bigint_uint64(env, e->args->values[j][1], &b);
+                napi_set_element(env, pair, 0, a);
+                napi_set_element(env, pair, 1, b);
+                napi_set_element(env, vals, j, pair);
+            }
+            set(env, o, "args", vals);
+            napi_value ov;
+            napi_get_boolean(env, e->args->overflowed != 0, &ov);
+            set(env, o, "overflowed", ov);
+        }
+        napi_set_element(env, list, n++, o);
+    }
+    if (reset)
+        sr_table_reset(t);
+    pthread_mutex_unlock(&h->s.lock);
+    set(env, result, "entries", list);
+    set(env, result, "info", session_info(env, &h->s));
+    return result;
+}
+
+static napi_value stop(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    struct session_handle *h;
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (argc < 1 || !(h = get_handle(env, argv[0])))
+        return NULL;
+    if (!h->destroyed)
+        sr_session_stop(&h->s);
+    return NULL;
+}
+
+/* Joins the session thread and releases the listener; idempotent. */
+static napi_value destroy(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    struct session_handle *h;
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (argc < 1 || !(h = get_handle(env, argv[0])))
+        return NULL;
+    if (!h->destroyed) {
+        sr_session_destroy(&h->s);
+        h->destroyed = 1;
+    }
+    return NULL;
+}
+
+static napi_value init(napi_env env, napi_value exports)
+{
+    napi_property_descriptor props[] = {
+        { "start", NULL, start, NULL, NULL, NULL, napi_default, NULL },
+        { "drain", NULL, drain, NULL, NULL, NULL, napi_default, NULL },
+        { "stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL },
+        { "destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL },
+    };
+    napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+    return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,245 @@
+/* The notify loop. Runs on its own thread; never calls into JS. */
+#define _GNU_SOURCE
+#include "notify_session.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Linux 6.6+: wake the supervisor on the CPU of the notifying task and hand the
+ * CPU back on reply. Debian 12's headers predate it. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+const char *sr_end_reason_name(enum sr_end_reason r)
+{
+    switch (r) {
+    case SR_END_HANGUP: return "hangup";
+    case SR_END_STOPPED: return "stopped";
+    case SR_END_TARGET_GONE: return "target-gone";
+    case SR_END_ATTACH_TIMEOUT: return "attach-timeout";
+    case SR_END_ERROR: return "error";
+    default: return "none";
+    }
+}
+
+static int is_seccomp_listener(int fd)
+{
+    char path[64], link[64];
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    n = readlink(path, link, sizeof link - 1);
+    if (n < 0)
+        return 0;
+    link[n] = 0;
+    return strcmp(link, "anon_inode:seccomp notify") == 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copies the listener out of the child. The child announced its number before
+ * installing the filter, so until seccomp() returns there the number is free
+ * (EBADF) and we retry; a descriptor that is not a listener is refused. */
+static enum sr_end_reason take_listener(struct sr_session *s)
+{
+    int64_t deadline = now_ms() + s->attach_timeout_ms;
+    long wait_ns = 20000;
+    for (;;) {
+        struct pollfd pfd[2] = { { s->pidfd, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
+        struct timespec ts;
+        int fd = (int)syscall(SYS_pidfd_getfd, s->pidfd, s->target_fd, 0);
+        if (fd >= 0) {
+            if (is_seccomp_listener(fd)) {
+                s->listener = fd;
+                return SR_END_NONE;
+            }
+            close(fd);
+        } else if (errno != EBADF) {
+            s->end_errno = errno;
+            return SR_END_ERROR;
+        }
+        if (now_ms() > deadline)
+            return SR_END_ATTACH_TIMEOUT;
+        ts.tv_sec = 0;
+        ts.tv_nsec = wait_ns;
+        if (wait_ns < 2000000)
+            wait_ns *= 2;
+        if (ppoll(pfd, 2, &ts, NULL) > 0) {
+            if (pfd[1].revents)
+                return SR_END_STOPPED;
+            if (pfd[0].revents) {
+                /* exited; one last try in case it installed and then died */
+                fd = (int)syscall(SYS_pidfd_getfd, s->pidfd, s->target_fd, 0);
+                if (fd >= 0 && is_seccomp_listener(fd)) {
+                    s->listener = fd;
+                    return SR_END_NONE;
+                }
+                if (fd >= 0)
+                    close(fd);
+                return SR_END_TARGET_GONE;
+            }
+        }
+    }
+}
+
+static enum sr_end_reason serve(struct sr_session *s)
+{
+    struct seccomp_notif_sizes sizes;
+    struct seccomp_notif *req;
+    struct seccomp_notif_resp *resp;
+    uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+
+    if (s->want_sync_wakeup && ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0)
+        s->sync_wakeup_active = 1;
+
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) {
+        s->end_errno = errno;
+        return SR_END_ERROR;
+    }
+    /* The kernel's structs may be larger than our headers' ones. */
+    req = calloc(1, sizes.seccomp_notif > sizeof *req ? sizes.seccomp_notif : sizeof *req);
+    resp = calloc(1, sizes.seccomp_notif_resp > sizeof *resp ? sizes.seccomp_notif_resp : sizeof *resp);
+    if (!req || !resp) {
+        free(req);
+        free(resp);
+        s->end_errno = ENOMEM;
+        return SR_END_ERROR;
+    }
+
+    for (;;) {
+        struct pollfd pfd[2] = { { s->listener, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
+        int n = poll(pfd, 2, -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            s->end_errno = errno;
+            break;
+        }
+        if (pfd[1].revents) {
+            free(req);
+            free(resp);
+            return SR_END_STOPPED;
+        }
+        if (pfd[0].revents & POLLIN) {
+            memset(req, 0, sizes.seccomp_notif);
+            if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+                /* ENOENT: the task died or the call was interrupted. */
+                if (errno == EINTR || errno == ENOENT)
+                    continue;
+                s->end_errno = errno;
+                break;
+            }
+            /* Answer first, count second: the target waits on the answer only. */
+            memset(resp, 0, sizes.seccomp_notif_resp);
+            resp->id = req->id;
+            resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+            (void)ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+            pthread_mutex_lock(&s->lock);
+            s->notifications++;
+            if (sr_table_add(&s->table, req->data.arch, req->data.nr, (const uint64_t *)req->data.args) < 0)
+                s->lost++;
+            pthread_mutex_unlock(&s->lock);
+            continue;
+        }
+        if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+            free(req);
+            free(resp);
+            return SR_END_HANGUP;
+        }
+    }
+    free(req);
+    free(resp);
+    return SR_END_ERROR;
+}
+
+static void *session_main(void *arg)
+{
+    struct sr_session *s = arg;
+    enum sr_end_reason r = SR_END_NONE;
+    if (s->listener < 0)
+        r = take_listener(s);
+    if (r == SR_END_NONE)
+        r = serve(s);
+    pthread_mutex_lock(&s->lock);
+    s->end_reason = r;
+    pthread_mutex_unlock(&s->lock);
+    if (s->on_end)
+        s->on_end(s, s->user);
+    return NULL;
+}
+
+int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listener_fd,
+                     const struct sr_watch *watches, uint32_t nwatches, int sync_wakeup,
+                     int attach_timeout_ms, sr_end_cb on_end, void *user)
+{
+    int err;
+    memset(s, 0, sizeof *s);
+    s->listener = -1;
+    s->pidfd = -1;
+    s->stop_fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    if (sr_table_init(&s->table, watches, nwatches) < 0)
+        return ENOMEM;
+    s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->stop_fd < 0)
+        return errno;
+    if (pid > 0) {
+        s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (s->pidfd < 0)
+            return errno;
+        s->target_fd = target_fd;
+    } else {
+        s->listener = listener_fd;
+    }
+    s->want_sync_wakeup = sync_wakeup;
+    s->attach_timeout_ms = attach_timeout_ms > 0 ? attach_timeout_ms : 10000;
+    s->on_end = on_end;
+    s->user = user;
+    err = pthread_create(&s->thread, NULL, session_main, s);
+    if (err)
+        return err;
+    s->thread_started = 1;
+    return 0;
+}
+
+void sr_session_stop(struct sr_session *s)
+{
+    uint64_t one = 1;
+    if (s->stop_fd >= 0)
+        (void)!write(s->stop_fd, &one, sizeof one);
+}
+
+void sr_session_destroy(struct sr_session *s)
+{
+    if (s->thread_started) {
+        sr_session_stop(s);
+        pthread_join(s->thread, NULL);
+        s->thread_started = 0;
+    }
+    if (s->listener >= 0)
+        close(s->listener);
+    if (s->pidfd >= 0)
+        close(s->pidfd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    s->listener = s->pidfd = s->stop_fd = -1;
+    sr_table_free(&s->table);
+    pthread_mutex_destroy(&s->lock);
+}
