@@ -1,0 +1,107 @@
+// `seccomp-recorder doctor`: what this machine can do, checked for real.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { Command } from 'commander';
+import type { Logger } from 'pino';
+import { recordCommand } from '../record/command.js';
+import { nativeBuildStatus } from '../record/native.js';
+import { libseccomp, libseccompVersion } from '../seccomp/libseccomp.js';
+import { TOOL } from '../version.js';
+import type { CommonOptions } from './common.js';
+import { loggerFor, reportError, withCommonOptions, writeStdout } from './common.js';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  /** Needed for `record`; other checks only inform. */
+  required: boolean;
+  detail: string;
+}
+
+function tryRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function toolVersion(cmd: string): Check {
+  const r = spawnSync(cmd, ['--version'], { encoding: 'utf8', timeout: 5000 });
+  if (r.error) return { name: cmd, ok: false, required: false, detail: 'not installed' };
+  const first = `${r.stdout}${r.stderr}`.split('\n').find((l) => l.trim()) ?? '';
+  return { name: cmd, ok: r.status === 0, required: false, detail: first.trim() };
+}
+
+export async function runChecks(logger: Logger): Promise<Check[]> {
+  const checks: Check[] = [];
+  checks.push({ name: 'kernel', ok: true, required: false, detail: `Linux ${release()} (${process.arch})` });
+  const actions = tryRead('/proc/sys/kernel/seccomp/actions_avail');
+  checks.push({
+    name: 'seccomp actions',
+    ok: !!actions && actions.includes('user_notif'),
+    required: true,
+    detail: actions ? actions : 'cannot read /proc/sys/kernel/seccomp/actions_avail (kernel without seccomp?)',
+  });
+  checks.push({
+    name: 'SECCOMP_RET_LOG',
+    ok: !!actions && actions.includes('log'),
+    required: false,
+    detail: actions?.includes('log') ? 'available (audit source)' : 'missing',
+  });
+  try {
+    const lib = libseccomp();
+    checks.push({ name: 'libseccomp', ok: true, required: true, detail: `${libseccompVersion()}, API level ${lib.apiLevel}` });
+  } catch (err) {
+    checks.push({ name: 'libseccomp', ok: false, required: true, detail: (err as Error).message });
+  }
+  const build = nativeBuildStatus();
+  checks.push({ name: 'native build', ok: build.ok, required: true, detail: build.ok ? 'addon and launcher present' : `${build.addon}; ${build.launcher}` });
+  if (build.ok) {
+    try {
+      const { recording, result } = await recordCommand({ command: ['true'], logger });
+      const n = recording.observations.length;
+      checks.push({
+        name: 'user-notify recording',
+        ok: n > 0 && result.exitCode === 0,
+        required: true,
+        detail: `recorded \`true\`: ${n} syscalls, ${recording.stats.notifications} notifications; ` +
+          `sync wake-up ${result.session?.syncWakeup ? 'on' : 'unavailable (Linux < 6.6: recording is slower)'}`,
+      });
+    } catch (err) {
+      checks.push({ name: 'user-notify recording', ok: false, required: true, detail: (err as Error).message });
+    }
+  }
+  const yama = tryRead('/proc/sys/kernel/yama/ptrace_scope');
+  checks.push({
+    name: 'ptrace scope',
+    ok: yama === undefined || Number(yama) < 2,
+    required: false,
+    detail: yama === undefined ? 'no Yama LSM (pidfd_getfd from a parent allowed)' : `yama ptrace_scope=${yama}${Number(yama) >= 2 ? ' (non-root record will fail to take the listener)' : ''}`,
+  });
+  for (const tool of ['runc', 'crun', 'podman', 'strace', 'auditd']) checks.push(toolVersion(tool));
+  return checks;
+}
+
+export function doctorCommandSpec(): Command {
+  const cmd = new Command('doctor')
+    .summary('report what this machine supports: seccomp actions, user-notify, libseccomp, native build, runtimes')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: CommonOptions & { json?: boolean }) => {
+      try {
+        const checks = await runChecks(loggerFor(opts));
+        const ok = checks.every((c) => c.ok || !c.required);
+        if (opts.json) await writeStdout(`${JSON.stringify({ tool: TOOL, ok, checks }, null, 2)}\n`);
+        else {
+          const width = Math.max(...checks.map((c) => c.name.length));
+          const lines = checks.map((c) => `${c.ok ? 'ok  ' : c.required ? 'FAIL' : '--  '} ${c.name.padEnd(width)}  ${c.detail}`);
+          await writeStdout(`${TOOL.name} ${TOOL.version}\n${lines.join('\n')}\n${ok ? 'ready to record' : 'cannot record on this machine: see FAIL lines'}\n`);
+        }
+        process.exitCode = ok ? 0 : 1;
+      } catch (err) {
+        process.exitCode = reportError(err, opts.debug === true);
+      }
+    });
+  return withCommonOptions(cmd);
+}

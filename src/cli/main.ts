@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Entry point: one subcommand per file in this folder.
+import { Command, CommanderError } from 'commander';
+import { TOOL } from '../version.js';
+import { doctorCommandSpec } from './doctor.js';
+import { recordCommandSpec } from './record.js';
+
+export function buildProgram(): Command {
+  const program = new Command(TOOL.name)
+    .description('Record the syscalls a command or container makes; generate, validate and diff minimal seccomp profiles.')
+    .version(TOOL.version)
+    .enablePositionalOptions()
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(recordCommandSpec());
+  program.addCommand(doctorCommandSpec());
+  for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; usage errors 2. Commander already printed the message.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main();

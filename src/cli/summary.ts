@@ -1,0 +1,44 @@
+// The one-screen summary `record` prints on stderr.
+import type { Recording } from '../profile/recording.js';
+
+export interface SummaryInput {
+  recording: Recording;
+  durationMs: number;
+  destination: string;
+  allowed: number;
+  unnamed: number;
+  exitCode: number;
+  stoppedEarly: boolean;
+  unknownArchCalls: number;
+}
+
+const RARE_LIMIT = 3;
+
+export function formatSummary(s: SummaryInput): string {
+  const rec = s.recording;
+  const total = rec.observations.reduce((n, o) => n + o.count, 0);
+  const names = new Set(rec.observations.map((o) => `${o.arch}/${o.syscall ?? `#${o.nr}`}`));
+  const lines: string[] = [];
+  const cmd = (rec.identity.command ?? []).join(' ');
+  lines.push(
+    `seccomp-recorder: ${names.size} distinct syscalls, ${total.toLocaleString('en-US')} calls, ` +
+      `arch ${rec.arches.join(', ') || 'none'}, ${(s.durationMs / 1000).toFixed(2)} s, exit ${s.exitCode}: ${cmd}`,
+  );
+  const rare = rec.observations.filter((o) => o.count <= RARE_LIMIT);
+  if (rare.length) {
+    const shown = rare.map((o) => `${o.syscall ?? `#${o.nr}`}${rec.arches.length > 1 ? `(${o.arch})` : ''}×${o.count}`);
+    lines.push(`  rare (≤${RARE_LIMIT} calls; a shorter run could miss them): ${shown.join(', ')}`);
+  }
+  const watched = rec.observations.filter((o) => o.args);
+  if (watched.length) {
+    lines.push(
+      `  argument values kept for: ${watched.map((o) => `${o.syscall}(${o.args!.values.length}${o.args!.overflowed ? '+' : ''})`).join(', ')}`,
+    );
+  }
+  if (s.unnamed) lines.push(`  warning: ${s.unnamed} syscall number(s) libseccomp cannot name were left out of the profile (kept in the recording)`);
+  if (s.unknownArchCalls) lines.push(`  warning: ${s.unknownArchCalls} call(s) on an unknown architecture were not recorded`);
+  if (rec.stats.lost) lines.push(`  warning: ${rec.stats.lost} call(s) could not be counted (out of memory)`);
+  if (s.stoppedEarly) lines.push('  note: stopped before every descendant exited; later calls of survivors are not in the profile');
+  lines.push(`  profile: ${s.allowed} syscalls allowed, everything else EPERM → ${s.destination}`);
+  return `${lines.join('\n')}\n`;
+}

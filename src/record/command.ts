@@ -1,0 +1,55 @@
+// Records one command through seccomp user-notify: the `record -- CMD` source.
+import type { Logger } from 'pino';
+import { NativeError } from '../errors.js';
+import type { Recording } from '../profile/recording.js';
+import { RECORDING_KIND, RECORDING_VERSION } from '../profile/recording.js';
+import { archesOfKernel } from '../seccomp/arch.js';
+import { TOOL } from '../version.js';
+import type { LaunchResult } from './launch.js';
+import { launch } from './launch.js';
+import { nameEntries } from './observations.js';
+import { resolveWatches } from './watches.js';
+
+export interface RecordCommandOptions {
+  command: string[];
+  logger: Logger;
+  syncWakeup?: boolean;
+  onWaitingForDescendants?: () => void;
+}
+
+export interface CommandRecording {
+  result: LaunchResult;
+  recording: Recording;
+  /** Calls on an arch we cannot name (should not happen on known kernels). */
+  unknownArchCalls: number;
+}
+
+export async function recordCommand(opts: RecordCommandOptions): Promise<CommandRecording> {
+  const watches = resolveWatches(archesOfKernel());
+  const result = await launch({
+    command: opts.command,
+    listener: true,
+    watches,
+    syncWakeup: opts.syncWakeup,
+    logger: opts.logger,
+    onWaitingForDescendants: opts.onWaitingForDescendants,
+  });
+  if (!result.session || result.session.attached !== 1) {
+    throw new NativeError('the command ended before its listener could be taken; nothing was recorded');
+  }
+  const { observations, unknownArch } = nameEntries(result.entries);
+  const arches = [...new Set(observations.map((o) => o.arch))].sort();
+  const recording: Recording = {
+    kind: RECORDING_KIND,
+    version: RECORDING_VERSION,
+    identity: { command: opts.command },
+    arches,
+    startedAt: result.startedAt.toISOString(),
+    endedAt: result.endedAt.toISOString(),
+    exit: { code: result.exitCode, signal: result.signal },
+    tool: { ...TOOL },
+    observations,
+    stats: { notifications: result.session.notifications, lost: result.session.lost },
+  };
+  return { result, recording, unknownArchCalls: unknownArch.reduce((n, e) => n + e.count, 0) };
+}

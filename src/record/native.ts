@@ -1,0 +1,94 @@
+// The one typed wrapper around the native addon and the launcher executable
+// (built by node-gyp into build/Release). A missing build is an UnsupportedError
+// naming what was looked for.
+import { accessSync, constants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { UnsupportedError } from '../errors.js';
+
+const BUILD_DIR = fileURLToPath(new URL('../../build/Release/', import.meta.url));
+const ADDON_PATH = `${BUILD_DIR}seccomp_recorder.node`;
+export const LAUNCHER_PATH = `${BUILD_DIR}seccomp-recorder-launcher`;
+
+export type EndReason = 'hangup' | 'stopped' | 'target-gone' | 'attach-timeout' | 'error' | 'none';
+
+export interface SessionInfo {
+  reason: EndReason;
+  errno: number;
+  notifications: number;
+  lost: number;
+  /** 1 when SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP is in effect. */
+  syncWakeup: number;
+  attached: number;
+}
+
+export interface RawEntry {
+  arch: number;
+  nr: number;
+  count: number;
+  args?: [bigint, bigint][];
+  overflowed?: boolean;
+}
+
+export interface SessionOptions {
+  /** Take the listener from this child... */
+  pid?: number;
+  /** ...where it sits on this descriptor number. */
+  targetFd?: number;
+  /** Or serve this listener descriptor (ownership passes to the session). */
+  listenerFd?: number;
+  /** Quadruples: audit arch, syscall nr, arg index, second arg index or -1. */
+  watches?: Int32Array;
+  syncWakeup?: number;
+  attachTimeoutMs?: number;
+}
+
+declare const sessionBrand: unique symbol;
+export type SessionHandle = { readonly [sessionBrand]: true };
+
+interface Addon {
+  start(options: SessionOptions, onEnd: (info: SessionInfo) => void): SessionHandle;
+  drain(handle: SessionHandle, reset: boolean): { entries: RawEntry[]; info: SessionInfo };
+  stop(handle: SessionHandle): void;
+  destroy(handle: SessionHandle): void;
+}
+
+let addon: Addon | undefined;
+
+export function nativeAddon(): Addon {
+  if (addon) return addon;
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+  } catch (err) {
+    throw new UnsupportedError('the native part is not built; run `npm ci` (or `npm run build`) in the package directory', [
+      `${ADDON_PATH}: ${(err as Error).message.split('\n')[0]}`,
+    ], err);
+  }
+  return addon;
+}
+
+export function launcherPath(): string {
+  try {
+    accessSync(LAUNCHER_PATH, constants.X_OK);
+  } catch (err) {
+    throw new UnsupportedError('the launcher is not built; run `npm ci` (or `npm run build`) in the package directory', [
+      `${LAUNCHER_PATH}: ${(err as Error).message}`,
+    ], err);
+  }
+  return LAUNCHER_PATH;
+}
+
+/** Whether the native build is present, for `doctor`. */
+export function nativeBuildStatus(): { addon: string; launcher: string; ok: boolean } {
+  let ok = true;
+  const check = (f: () => unknown) => {
+    try {
+      f();
+      return 'ok';
+    } catch (err) {
+      ok = false;
+      return (err as Error).message;
+    }
+  };
+  return { addon: check(nativeAddon), launcher: check(launcherPath), ok };
+}
