@@ -125,7 +125,7 @@ static napi_value start(napi_env env, napi_callback_info info)
     size_t argc = 2;
     napi_value argv[2], handle_v, name;
     napi_valuetype t0, t1;
-    int64_t pid, target_fd, listener_fd, sync_wakeup, timeout_ms;
+    int64_t pid, target_fd, listener_fd, sync_wakeup, timeout_ms, capture_exe;
     struct sr_watch *watches = NULL;
     uint32_t nwatches = 0;
     struct session_handle *h;
@@ -141,7 +141,8 @@ static napi_value start(napi_env env, napi_callback_info info)
     if (get_int_prop(env, argv[0], "pid", 0, &pid) || get_int_prop(env, argv[0], "targetFd", -1, &target_fd) ||
         get_int_prop(env, argv[0], "listenerFd", -1, &listener_fd) ||
         get_int_prop(env, argv[0], "syncWakeup", 1, &sync_wakeup) ||
-        get_int_prop(env, argv[0], "attachTimeoutMs", 10000, &timeout_ms)) {
+        get_int_prop(env, argv[0], "attachTimeoutMs", 10000, &timeout_ms) ||
+        get_int_prop(env, argv[0], "captureExe", 0, &capture_exe)) {
         napi_throw_type_error(env, "ERR_INVALID_ARG", "start(): numeric options must be numbers");
         return NULL;
     }
@@ -205,7 +206,7 @@ static napi_value start(napi_env env, napi_callback_info info)
         return NULL;
     }
     err = sr_session_start(&h->s, (pid_t)pid, (int)target_fd, (int)listener_fd, watches, nwatches,
-                           (int)sync_wakeup, (int)timeout_ms, on_end_from_thread, h);
+                           (int)sync_wakeup, (int)timeout_ms, (int)capture_exe, on_end_from_thread, h);
     free(watches);
     if (err) {
         char msg[128];
@@ -255,6 +256,9 @@ static napi_value drain(napi_env env, napi_callback_info info)
         set(env, o, "arch", make_int(env, e->arch));
         set(env, o, "nr", make_int(env, e->nr));
         set(env, o, "count", make_int(env, (int64_t)e->count));
+        set(env, o, "firstPid", make_int(env, e->first_pid));
+        if (e->first_exe)
+            set(env, o, "firstExe", make_str(env, e->first_exe));
         if (e->args) {
             napi_value vals;
             uint32_t j;

@@ -146,16 +146,37 @@ static enum sr_end_reason serve(struct sr_session *s)
                 s->end_errno = errno;
                 break;
             }
-            /* Answer first, count second: the target waits on the answer only. */
+            /* Count, then answer; the target waits on the answer only. The
+             * first caller's executable is read while it is still stopped in
+             * this very call (so an execve has not replaced it yet). */
+            {
+                struct sr_entry *e;
+                pthread_mutex_lock(&s->lock);
+                s->notifications++;
+                e = sr_table_add(&s->table, req->data.arch, req->data.nr, (int32_t)req->pid,
+                                 (const uint64_t *)req->data.args);
+                if (!e)
+                    s->lost++;
+                pthread_mutex_unlock(&s->lock);
+                if (e && s->capture_exe && e->count == 1 && !e->first_exe) {
+                    char path[64], exe[512];
+                    ssize_t n;
+                    snprintf(path, sizeof path, "/proc/%u/exe", req->pid);
+                    n = readlink(path, exe, sizeof exe - 1);
+                    if (n > 0) {
+                        char *copy;
+                        exe[n] = 0;
+                        copy = strdup(exe);
+                        pthread_mutex_lock(&s->lock);
+                        e->first_exe = copy;
+                        pthread_mutex_unlock(&s->lock);
+                    }
+                }
+            }
             memset(resp, 0, sizes.seccomp_notif_resp);
             resp->id = req->id;
             resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
             (void)ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-            pthread_mutex_lock(&s->lock);
-            s->notifications++;
-            if (sr_table_add(&s->table, req->data.arch, req->data.nr, (const uint64_t *)req->data.args) < 0)
-                s->lost++;
-            pthread_mutex_unlock(&s->lock);
             continue;
         }
         if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
@@ -187,7 +208,7 @@ static void *session_main(void *arg)
 
 int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listener_fd,
                      const struct sr_watch *watches, uint32_t nwatches, int sync_wakeup,
-                     int attach_timeout_ms, sr_end_cb on_end, void *user)
+                     int attach_timeout_ms, int capture_exe, sr_end_cb on_end, void *user)
 {
     int err;
     memset(s, 0, sizeof *s);
@@ -209,6 +230,7 @@ int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listene
         s->listener = listener_fd;
     }
     s->want_sync_wakeup = sync_wakeup;
+    s->capture_exe = capture_exe;
     s->attach_timeout_ms = attach_timeout_ms > 0 ? attach_timeout_ms : 10000;
     s->on_end = on_end;
     s->user = user;

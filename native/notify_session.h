@@ -33,6 +33,7 @@ struct sr_session {
     int stop_fd;                /* eventfd */
     int attach_timeout_ms;
     int want_sync_wakeup;
+    int capture_exe;            /* readlink /proc/PID/exe of each syscall's first caller */
     /* written by the session thread, read under lock */
     uint64_t notifications;
     uint64_t lost;              /* counted nowhere (out of memory) */
@@ -47,7 +48,7 @@ struct sr_session {
  * Otherwise listener_fd is used (ownership passes to the session). */
 int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listener_fd,
                      const struct sr_watch *watches, uint32_t nwatches, int sync_wakeup,
-                     int attach_timeout_ms, sr_end_cb on_end, void *user);
+                     int attach_timeout_ms, int capture_exe, sr_end_cb on_end, void *user);
 void sr_session_stop(struct sr_session *s);
 /* Joins the thread and frees everything; call after on_end ran. */
 void sr_session_destroy(struct sr_session *s);

@@ -37,7 +37,10 @@ void sr_table_free(struct sr_table *t)
     uint32_t i;
     if (t->slots)
         for (i = 0; i < t->capacity; i++)
+        {
             free(t->slots[i].args);
+            free(t->slots[i].first_exe);
+        }
     free(t->slots);
     free(t->watches);
     memset(t, 0, sizeof *t);
@@ -106,7 +109,7 @@ static void remember_args(struct sr_table *t, struct sr_entry *e, const uint64_t
     s->used++;
 }
 
-int sr_table_add(struct sr_table *t, uint32_t arch, int32_t nr, const uint64_t args[6])
+struct sr_entry *sr_table_add(struct sr_table *t, uint32_t arch, int32_t nr, int32_t pid, const uint64_t args[6])
 {
     struct sr_entry *e;
     /* arch 0 marks an empty slot; no audit arch is 0. */
@@ -116,7 +119,7 @@ int sr_table_add(struct sr_table *t, uint32_t arch, int32_t nr, const uint64_t a
     if (e->arch == 0) {
         if ((t->used + 1) * 4 > t->capacity * 3) {
             if (grow(t) < 0)
-                return -1;
+                return NULL;
             e = probe(t->slots, t->capacity, arch, nr);
         }
         e->arch = arch;
@@ -124,10 +127,12 @@ int sr_table_add(struct sr_table *t, uint32_t arch, int32_t nr, const uint64_t a
         e->watch = find_watch(t, arch, nr);
         t->used++;
     }
+    if (e->count == 0)
+        e->first_pid = pid;
     e->count++;
     if (e->watch >= 0)
         remember_args(t, e, args);
-    return 0;
+    return e;
 }
 
 void sr_table_reset(struct sr_table *t)
@@ -138,6 +143,8 @@ void sr_table_reset(struct sr_table *t)
         if (e->arch == 0)
             continue;
         e->count = 0;
+        free(e->first_exe);
+        e->first_exe = NULL;
         if (e->args) {
             e->args->used = 0;
             e->args->overflowed = 0;

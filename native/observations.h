@@ -29,6 +29,8 @@ struct sr_entry {
     uint64_t count;
     int32_t watch; /* index into watches, or -1 */
     struct sr_arg_set *args;
+    int32_t first_pid;  /* pid of the first caller */
+    char *first_exe;    /* its executable, when the session captures it */
 };
 
 struct sr_table {
@@ -41,9 +43,10 @@ struct sr_table {
 
 int sr_table_init(struct sr_table *t, const struct sr_watch *watches, uint32_t nwatches);
 void sr_table_free(struct sr_table *t);
-/* Records one call; returns 0, or -1 when out of memory (the call is then
- * counted nowhere, and the caller reports it). */
-int sr_table_add(struct sr_table *t, uint32_t arch, int32_t nr, const uint64_t args[6]);
+/* Records one call by pid; returns its entry, or NULL when out of memory (the
+ * call is then counted nowhere, and the caller reports it). The pointer stays
+ * valid until the next sr_table_add. */
+struct sr_entry *sr_table_add(struct sr_table *t, uint32_t arch, int32_t nr, int32_t pid, const uint64_t args[6]);
 /* Empties counts and argument sets but keeps the table allocated. */
 void sr_table_reset(struct sr_table *t);
 

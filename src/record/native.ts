@@ -26,6 +26,9 @@ export interface RawEntry {
   arch: number;
   nr: number;
   count: number;
+  /** pid of the first caller, and its executable when the session captured it. */
+  firstPid: number;
+  firstExe?: string;
   args?: [bigint, bigint][];
   overflowed?: boolean;
 }
@@ -41,6 +44,8 @@ export interface SessionOptions {
   watches?: Int32Array;
   syncWakeup?: number;
   attachTimeoutMs?: number;
+  /** 1: read /proc/PID/exe of each syscall's first caller (complain mode). */
+  captureExe?: number;
 }
 
 declare const sessionBrand: unique symbol;

@@ -1,0 +1,105 @@
+// Security Profiles Operator `SeccompProfile` YAML <-> the Profile model.
+// The spec carries the OCI fields, so parsing reuses the OCI parser on it.
+import YAML from 'yaml';
+import { InputError } from '../errors.js';
+import { describe, isRecord } from './json-input.js';
+import type { Profile } from './model.js';
+import { ociObject, profileFromOciObject } from './oci.js';
+
+export const SPO_GROUP = 'security-profiles-operator.x-k8s.io';
+export const SPO_VERSIONS = ['v1', 'v1beta1', 'v1alpha1'] as const;
+export type SpoVersion = (typeof SPO_VERSIONS)[number];
+/** SPO-only spec fields we accept and ignore when reading. */
+const SPO_ONLY_SPEC_KEYS = new Set(['disabled']);
+
+/** Parses YAML text into plain data; 64-bit integers stay exact. Errors name the line. */
+export function parseYamlDocument(text: string, file: string): unknown {
+  const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  const problems: string[] = [];
+  for (const d of list) for (const e of d.errors) problems.push(`invalid YAML at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
+  if (problems.length) throw new InputError(file, problems);
+  const nonEmpty = list.filter((d) => d.contents !== null);
+  if (nonEmpty.length !== 1) throw new InputError(file, [`expected one YAML document, found ${nonEmpty.length}`]);
+  return numbersFromBigints(nonEmpty[0].toJS());
+}
+
+function numbersFromBigints(v: unknown): unknown {
+  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(numbersFromBigints);
+  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, numbersFromBigints(x)]));
+  return v;
+}
+
+export function isSpoDocument(doc: unknown): boolean {
+  return isRecord(doc) && doc.kind === 'SeccompProfile';
+}
+
+export interface SpoProfile {
+  profile: Profile;
+  name?: string;
+  namespace?: string;
+  apiVersion: string;
+}
+
+export function profileFromSpoObject(doc: unknown, file: string): SpoProfile {
+  if (!isRecord(doc)) throw new InputError(file, [`expected a SeccompProfile object, got ${describe(doc)}`]);
+  const problems: string[] = [];
+  const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
+  const [group, version] = api.split('/');
+  if (group !== SPO_GROUP || !SPO_VERSIONS.includes(version as SpoVersion))
+    problems.push(`apiVersion: expected ${SPO_GROUP}/{${SPO_VERSIONS.join(',')}}, got ${describe(doc.apiVersion)}`);
+  if (doc.kind !== 'SeccompProfile') problems.push(`kind: expected "SeccompProfile", got ${describe(doc.kind)}`);
+  if (!isRecord(doc.spec)) problems.push('spec: missing or not an object');
+  if (problems.length) throw new InputError(file, problems);
+  const spec = { ...(doc.spec as Record<string, unknown>) };
+  if (spec.baseProfileName !== undefined)
+    throw new InputError(file, ['spec.baseProfileName: a profile that inherits from another cannot be read alone; merge the base profile into it first']);
+  for (const k of SPO_ONLY_SPEC_KEYS) delete spec[k];
+  const profile = profileFromOciObject(spec, file, 'spec');
+  const meta = isRecord(doc.metadata) ? doc.metadata : {};
+  return {
+    profile,
+    apiVersion: api,
+    name: typeof meta.name === 'string' ? meta.name : undefined,
+    namespace: typeof meta.namespace === 'string' ? meta.namespace : undefined,
+  };
+}
+
+export interface SpoOutputOptions {
+  name: string;
+  namespace?: string;
+  version?: SpoVersion;
+  annotations?: Record<string, string>;
+}
+
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export function isValidK8sName(name: string): boolean {
+  return K8S_NAME.test(name);
+}
+
+/** The profile as an SPO SeccompProfile manifest (deterministic YAML). */
+export function serializeSpo(profile: Profile, opts: SpoOutputOptions): string {
+  const metadata: Record<string, unknown> = { name: opts.name };
+  if (opts.namespace) metadata.namespace = opts.namespace;
+  if (opts.annotations && Object.keys(opts.annotations).length) {
+    metadata.annotations = Object.fromEntries(Object.entries(opts.annotations).sort(([a], [b]) => a.localeCompare(b)));
+  }
+  const spec = ociObject(profile);
+  const doc = {
+    apiVersion: `${SPO_GROUP}/${opts.version ?? 'v1'}`,
+    kind: 'SeccompProfile',
+    metadata,
+    spec: bigintsFromMarkers(spec),
+  };
+  return YAML.stringify(doc, { lineWidth: 0 });
+}
+
+// ociObject marks 64-bit values for the JSON writer; YAML writes BigInt exactly.
+function bigintsFromMarkers(v: unknown): unknown {
+  if (typeof v === 'string' && v.startsWith('\u0000bigint:')) return BigInt(v.slice('\u0000bigint:'.length));
+  if (Array.isArray(v)) return v.map(bigintsFromMarkers);
+  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bigintsFromMarkers(x)]));
+  return v;
+}
