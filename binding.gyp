@@ -4,6 +4,8 @@
       "target_name": "seccomp_recorder",
       "sources": [
         "native/addon.c",
+        "native/addon_oci.c",
+        "native/oci_socket.c",
         "native/notify_session.c",
         "native/observations.c"
       ],

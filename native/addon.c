@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addon_util.h"
 #include "notify_session.h"
 
 struct session_handle {
@@ -17,33 +18,6 @@ struct session_handle {
     int started;
     int destroyed;
 };
-
-#define CHECK(call)                                                                 \
-    do {                                                                            \
-        if ((call) != napi_ok) {                                                    \
-            napi_throw_error(env, "ERR_NATIVE", "N-API call failed: " #call);       \
-            return NULL;                                                            \
-        }                                                                           \
-    } while (0)
-
-static napi_value make_int(napi_env env, int64_t v)
-{
-    napi_value r;
-    napi_create_int64(env, v, &r);
-    return r;
-}
-
-static napi_value make_str(napi_env env, const char *v)
-{
-    napi_value r;
-    napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &r);
-    return r;
-}
-
-static void set(napi_env env, napi_value obj, const char *key, napi_value v)
-{
-    napi_set_named_property(env, obj, key, v);
-}
 
 static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t def, int64_t *out)
 {
@@ -60,6 +34,61 @@ static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t d
     if (t != napi_number)
         return -1;
     napi_get_value_int64(env, v, out);
+    return 0;
+}
+
+/* Reads an optional Int32Array of tuples: 4 = (arch, nr, argA, argB) watches,
+ * 2 = (arch, nr) boundary calls. Returns -1 with a pending exception. */
+static int read_watch_list(napi_env env, napi_value obj, const char *key, int width, struct sr_watch **out,
+                           uint32_t *count)
+{
+    bool has = false, is_ta = false;
+    napi_value v;
+    napi_valuetype vt;
+    napi_typedarray_type tt;
+    size_t len;
+    void *data;
+    const int32_t *q;
+    uint32_t i, n;
+    *out = NULL;
+    *count = 0;
+    if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+        return 0;
+    napi_get_named_property(env, obj, key, &v);
+    napi_typeof(env, v, &vt);
+    if (vt == napi_undefined)
+        return 0;
+    napi_is_typedarray(env, v, &is_ta);
+    if (!is_ta || napi_get_typedarray_info(env, v, &tt, &len, &data, NULL, NULL) != napi_ok ||
+        tt != napi_int32_array || len % (size_t)width != 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "start(): %s must be an Int32Array of %d-tuples", key, width);
+        napi_throw_type_error(env, "ERR_INVALID_ARG", msg);
+        return -1;
+    }
+    n = (uint32_t)(len / (size_t)width);
+    if (!n)
+        return 0;
+    q = data;
+    *out = calloc(n, sizeof **out);
+    if (!*out) {
+        napi_throw_error(env, "ENOMEM", "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        struct sr_watch *w = &(*out)[i];
+        w->arch = (uint32_t)q[width * i];
+        w->nr = q[width * i + 1];
+        w->arg_a = width == 4 ? (int8_t)q[4 * i + 2] : 0;
+        w->arg_b = width == 4 ? (int8_t)q[4 * i + 3] : -1;
+        if (width == 4 && (q[4 * i + 2] < 0 || q[4 * i + 2] > 5 || q[4 * i + 3] < -1 || q[4 * i + 3] > 5)) {
+            free(*out);
+            *out = NULL;
+            napi_throw_range_error(env, "ERR_INVALID_ARG", "start(): watch argument index out of range");
+            return -1;
+        }
+    }
+    *count = n;
     return 0;
 }
 
@@ -126,10 +155,9 @@ static napi_value start(napi_env env, napi_callback_info info)
     napi_value argv[2], handle_v, name;
     napi_valuetype t0, t1;
     int64_t pid, target_fd, listener_fd, sync_wakeup, timeout_ms, capture_exe;
-    struct sr_watch *watches = NULL;
-    uint32_t nwatches = 0;
+    struct sr_watch *watches = NULL, *boundary = NULL;
+    uint32_t nwatches = 0, nboundary = 0;
     struct session_handle *h;
-    bool has_watches = false;
     int err;
 
     CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
@@ -150,50 +178,16 @@ static napi_value start(napi_env env, napi_callback_info info)
         napi_throw_range_error(env, "ERR_INVALID_ARG", "start(): need pid and targetFd, or listenerFd");
         return NULL;
     }
-    napi_has_named_property(env, argv[0], "watches", &has_watches);
-    if (has_watches) {
-        napi_value wv;
-        napi_typedarray_type tt;
-        size_t len;
-        void *data;
-        bool is_ta = false;
-        napi_get_named_property(env, argv[0], "watches", &wv);
-        napi_is_typedarray(env, wv, &is_ta);
-        if (!is_ta) {
-            napi_throw_type_error(env, "ERR_INVALID_ARG", "start(): watches must be an Int32Array");
-            return NULL;
-        }
-        napi_get_typedarray_info(env, wv, &tt, &len, &data, NULL, NULL);
-        if (tt != napi_int32_array || len % 4 != 0) {
-            napi_throw_type_error(env, "ERR_INVALID_ARG", "start(): watches must be an Int32Array of quadruples");
-            return NULL;
-        }
-        nwatches = (uint32_t)(len / 4);
-        if (nwatches) {
-            const int32_t *q = data;
-            uint32_t i;
-            watches = calloc(nwatches, sizeof *watches);
-            if (!watches) {
-                napi_throw_error(env, "ENOMEM", "out of memory");
-                return NULL;
-            }
-            for (i = 0; i < nwatches; i++) {
-                if (q[4 * i + 2] < 0 || q[4 * i + 2] > 5 || q[4 * i + 3] < -1 || q[4 * i + 3] > 5) {
-                    free(watches);
-                    napi_throw_range_error(env, "ERR_INVALID_ARG", "start(): watch argument index out of range");
-                    return NULL;
-                }
-                watches[i].arch = (uint32_t)q[4 * i];
-                watches[i].nr = q[4 * i + 1];
-                watches[i].arg_a = (int8_t)q[4 * i + 2];
-                watches[i].arg_b = (int8_t)q[4 * i + 3];
-            }
-        }
+    if (read_watch_list(env, argv[0], "watches", 4, &watches, &nwatches) < 0 ||
+        read_watch_list(env, argv[0], "runtimeBoundary", 2, &boundary, &nboundary) < 0) {
+        free(watches);
+        return NULL;
     }
 
     h = calloc(1, sizeof *h);
     if (!h) {
         free(watches);
+        free(boundary);
         napi_throw_error(env, "ENOMEM", "out of memory");
         return NULL;
     }
@@ -201,13 +195,15 @@ static napi_value start(napi_env env, napi_callback_info info)
     if (napi_create_threadsafe_function(env, argv[1], NULL, name, 0, 1, NULL, NULL, h, call_on_end,
                                         &h->on_end) != napi_ok) {
         free(watches);
+        free(boundary);
         free(h);
         napi_throw_error(env, "ERR_NATIVE", "cannot create thread-safe function");
         return NULL;
     }
     err = sr_session_start(&h->s, (pid_t)pid, (int)target_fd, (int)listener_fd, watches, nwatches,
-                           (int)sync_wakeup, (int)timeout_ms, (int)capture_exe, on_end_from_thread, h);
+                           boundary, nboundary, (int)sync_wakeup, (int)timeout_ms, (int)capture_exe, on_end_from_thread, h);
     free(watches);
+    free(boundary);
     if (err) {
         char msg[128];
         napi_value e, code, m;
@@ -228,25 +224,9 @@ static napi_value start(napi_env env, napi_callback_info info)
     return handle_v;
 }
 
-/* drain(handle, reset) -> { entries: [{arch, nr, count, args?: [[a,b]...] (BigInt), overflowed}], info } */
-static napi_value drain(napi_env env, napi_callback_info info)
+static uint32_t append_entries(napi_env env, napi_value list, uint32_t n, struct sr_table *t, const char *phase)
 {
-    size_t argc = 2;
-    napi_value argv[2], result, list;
-    struct session_handle *h;
-    bool reset = false;
-    uint32_t i, n = 0;
-    struct sr_table *t;
-
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-    if (argc < 1 || !(h = get_handle(env, argv[0])))
-        return NULL;
-    if (argc > 1)
-        napi_get_value_bool(env, argv[1], &reset);
-    napi_create_object(env, &result);
-    napi_create_array(env, &list);
-    pthread_mutex_lock(&h->s.lock);
-    t = &h->s.table;
+    uint32_t i;
     for (i = 0; i < t->capacity; i++) {
         struct sr_entry *e = &t->slots[i];
         napi_value o;
@@ -277,10 +257,35 @@ static napi_value drain(napi_env env, napi_callback_info info)
             napi_get_boolean(env, e->args->overflowed != 0, &ov);
             set(env, o, "overflowed", ov);
         }
+        set(env, o, "phase", make_str(env, phase));
         napi_set_element(env, list, n++, o);
     }
-    if (reset)
-        sr_table_reset(t);
+    return n;
+}
+
+/* drain(handle, reset) -> { entries: [{arch, nr, count, args?: [[a,b]...] (BigInt), overflowed}], info } */
+static napi_value drain(napi_env env, napi_callback_info info)
+{
+    size_t argc = 2;
+    napi_value argv[2], result, list;
+    struct session_handle *h;
+    bool reset = false;
+    uint32_t n = 0;
+
+    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    if (argc < 1 || !(h = get_handle(env, argv[0])))
+        return NULL;
+    if (argc > 1)
+        napi_get_value_bool(env, argv[1], &reset);
+    napi_create_object(env, &result);
+    napi_create_array(env, &list);
+    pthread_mutex_lock(&h->s.lock);
+    n = append_entries(env, list, n, &h->s.runtime_table, "runtime");
+    n = append_entries(env, list, n, &h->s.table, "workload");
+    if (reset) {
+        sr_table_reset(&h->s.runtime_table);
+        sr_table_reset(&h->s.table);
+    }
     pthread_mutex_unlock(&h->s.lock);
     set(env, result, "entries", list);
     set(env, result, "info", session_info(env, &h->s));
@@ -323,6 +328,8 @@ static napi_value init(napi_env env, napi_value exports)
         { "drain", NULL, drain, NULL, NULL, NULL, napi_default, NULL },
         { "stop", NULL, stop, NULL, NULL, NULL, napi_default, NULL },
         { "destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL },
+        { "ociListen", NULL, oci_listen, NULL, NULL, NULL, napi_default, NULL },
+        { "ociClose", NULL, oci_close, NULL, NULL, NULL, napi_default, NULL },
     };
     napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
     return exports;

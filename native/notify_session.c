@@ -47,6 +47,15 @@ static int is_seccomp_listener(int fd)
     return strcmp(link, "anon_inode:seccomp notify") == 0;
 }
 
+static int is_boundary(const struct sr_session *s, uint32_t arch, int32_t nr)
+{
+    uint32_t i;
+    for (i = 0; i < s->nboundary; i++)
+        if (s->boundary[i].arch == arch && s->boundary[i].nr == nr)
+            return 1;
+    return 0;
+}
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -153,10 +162,12 @@ static enum sr_end_reason serve(struct sr_session *s)
                 struct sr_entry *e;
                 pthread_mutex_lock(&s->lock);
                 s->notifications++;
-                e = sr_table_add(&s->table, req->data.arch, req->data.nr, (int32_t)req->pid,
-                                 (const uint64_t *)req->data.args);
+                e = sr_table_add(s->in_runtime_phase ? &s->runtime_table : &s->table, req->data.arch,
+                                 req->data.nr, (int32_t)req->pid, (const uint64_t *)req->data.args);
                 if (!e)
                     s->lost++;
+                if (s->in_runtime_phase && is_boundary(s, req->data.arch, req->data.nr))
+                    s->in_runtime_phase = 0;
                 pthread_mutex_unlock(&s->lock);
                 if (e && s->capture_exe && e->count == 1 && !e->first_exe) {
                     char path[64], exe[512];
@@ -207,7 +218,8 @@ static void *session_main(void *arg)
 }
 
 int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listener_fd,
-                     const struct sr_watch *watches, uint32_t nwatches, int sync_wakeup,
+                     const struct sr_watch *watches, uint32_t nwatches,
+                     const struct sr_watch *boundary, uint32_t nboundary, int sync_wakeup,
                      int attach_timeout_ms, int capture_exe, sr_end_cb on_end, void *user)
 {
     int err;
@@ -216,8 +228,17 @@ int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listene
     s->pidfd = -1;
     s->stop_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
-    if (sr_table_init(&s->table, watches, nwatches) < 0)
+    if (sr_table_init(&s->table, watches, nwatches) < 0 ||
+        sr_table_init(&s->runtime_table, watches, nwatches) < 0)
         return ENOMEM;
+    if (nboundary) {
+        s->boundary = malloc(nboundary * sizeof *boundary);
+        if (!s->boundary)
+            return ENOMEM;
+        memcpy(s->boundary, boundary, nboundary * sizeof *boundary);
+        s->nboundary = nboundary;
+        s->in_runtime_phase = 1;
+    }
     s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->stop_fd < 0)
         return errno;
@@ -263,5 +284,8 @@ void sr_session_destroy(struct sr_session *s)
         close(s->stop_fd);
     s->listener = s->pidfd = s->stop_fd = -1;
     sr_table_free(&s->table);
+    sr_table_free(&s->runtime_table);
+    free(s->boundary);
+    s->boundary = NULL;
     pthread_mutex_destroy(&s->lock);
 }

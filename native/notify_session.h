@@ -27,6 +27,10 @@ struct sr_session {
     int thread_started;
     pthread_mutex_t lock;
     struct sr_table table;      /* guarded by lock */
+    struct sr_table runtime_table; /* calls before the first boundary call (a runtime's own) */
+    struct sr_watch *boundary;  /* (arch, nr) of calls that end the runtime phase: execve, execveat */
+    uint32_t nboundary;
+    int in_runtime_phase;
     int listener;               /* -1 until taken */
     int pidfd;                  /* child to take the listener from, or -1 */
     int target_fd;              /* listener's number inside the child */
@@ -47,7 +51,8 @@ struct sr_session {
 /* pid > 0: take fd target_fd from that process once it exists there.
  * Otherwise listener_fd is used (ownership passes to the session). */
 int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listener_fd,
-                     const struct sr_watch *watches, uint32_t nwatches, int sync_wakeup,
+                     const struct sr_watch *watches, uint32_t nwatches,
+                     const struct sr_watch *boundary, uint32_t nboundary, int sync_wakeup,
                      int attach_timeout_ms, int capture_exe, sr_end_cb on_end, void *user);
 void sr_session_stop(struct sr_session *s);
 /* Joins the thread and frees everything; call after on_end ran. */

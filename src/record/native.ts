@@ -31,6 +31,8 @@ export interface RawEntry {
   firstExe?: string;
   args?: [bigint, bigint][];
   overflowed?: boolean;
+  /** `runtime`: seen before the first runtime-boundary call (see SessionOptions.runtimeBoundary). */
+  phase: 'runtime' | 'workload';
 }
 
 export interface SessionOptions {
@@ -46,7 +48,23 @@ export interface SessionOptions {
   attachTimeoutMs?: number;
   /** 1: read /proc/PID/exe of each syscall's first caller (complain mode). */
   captureExe?: number;
+  /**
+   * Pairs (audit arch, nr): when given, calls are counted as the runtime's own
+   * until the first of these (execve, execveat: the runtime starting the workload).
+   */
+  runtimeBoundary?: Int32Array;
 }
+
+/** What the native OCI socket server reports for one connection. */
+export interface RawOciConnection {
+  stateText?: string;
+  listenerFd?: number;
+  error?: string;
+  peerPid: number;
+}
+
+declare const serverBrand: unique symbol;
+export type OciServerHandle = { readonly [serverBrand]: true };
 
 declare const sessionBrand: unique symbol;
 export type SessionHandle = { readonly [sessionBrand]: true };
@@ -56,6 +74,8 @@ interface Addon {
   drain(handle: SessionHandle, reset: boolean): { entries: RawEntry[]; info: SessionInfo };
   stop(handle: SessionHandle): void;
   destroy(handle: SessionHandle): void;
+  ociListen(path: string, onConnection: (c: RawOciConnection) => void): OciServerHandle;
+  ociClose(handle: OciServerHandle): void;
 }
 
 let addon: Addon | undefined;

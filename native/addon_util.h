@@ -1,0 +1,38 @@
+/* Small N-API helpers shared by the addon's source files. */
+#ifndef SR_ADDON_UTIL_H
+#define SR_ADDON_UTIL_H
+
+#include <node_api.h>
+#include <stdint.h>
+
+#define CHECK(call)                                                                 \
+    do {                                                                            \
+        if ((call) != napi_ok) {                                                    \
+            napi_throw_error(env, "ERR_NATIVE", "N-API call failed: " #call);       \
+            return NULL;                                                            \
+        }                                                                           \
+    } while (0)
+
+static inline napi_value make_int(napi_env env, int64_t v)
+{
+    napi_value r;
+    napi_create_int64(env, v, &r);
+    return r;
+}
+
+static inline napi_value make_str(napi_env env, const char *v)
+{
+    napi_value r;
+    napi_create_string_utf8(env, v, NAPI_AUTO_LENGTH, &r);
+    return r;
+}
+
+static inline void set(napi_env env, napi_value obj, const char *key, napi_value v)
+{
+    napi_set_named_property(env, obj, key, v);
+}
+
+napi_value oci_listen(napi_env env, napi_callback_info info);
+napi_value oci_close(napi_env env, napi_callback_info info);
+
+#endif

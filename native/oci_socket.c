@@ -1,0 +1,316 @@
+/* OCI listenerPath receiver: accept thread plus one thread per connection. */
+#define _GNU_SOURCE
+#include "oci_socket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FDS_PER_MESSAGE 16
+
+struct conn_job {
+    struct sr_oci_server *srv;
+    int fd;
+};
+
+static int is_seccomp_listener(int fd)
+{
+    char path[64], link[64];
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    n = readlink(path, link, sizeof link - 1);
+    if (n < 0)
+        return 0;
+    link[n] = 0;
+    return strcmp(link, "anon_inode:seccomp notify") == 0;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Tracks whether the bytes so far hold one complete JSON value (object or
+ * array): runc keeps the connection open until the container runs, and the
+ * container cannot run until its listener is served, so EOF cannot be the
+ * end-of-message signal. */
+struct json_scan {
+    int depth;
+    int started;
+    int in_string;
+    int escaped;
+    int complete;
+};
+
+static void json_scan_feed(struct json_scan *j, const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n && !j->complete; i++) {
+        char ch = p[i];
+        if (j->in_string) {
+            if (j->escaped)
+                j->escaped = 0;
+            else if (ch == '\\')
+                j->escaped = 1;
+            else if (ch == '"')
+                j->in_string = 0;
+            continue;
+        }
+        if (ch == '"')
+            j->in_string = 1;
+        else if (ch == '{' || ch == '[') {
+            j->depth++;
+            j->started = 1;
+        } else if (ch == '}' || ch == ']') {
+            j->depth--;
+            if (j->started && j->depth <= 0)
+                j->complete = 1;
+        }
+    }
+}
+
+/* Reads one connection: data until a complete JSON value (or EOF), descriptors from any message. */
+static void read_connection(int sock, struct sr_oci_connection *c)
+{
+    int fds[MAX_FDS_PER_MESSAGE * 4];
+    int nfds = 0, overflow_fds = 0, i;
+    size_t cap = 4096;
+    int64_t deadline = now_ms() + SR_OCI_DEADLINE_MS;
+    struct ucred cred;
+    socklen_t credlen = sizeof cred;
+    struct json_scan scan;
+
+    memset(&scan, 0, sizeof scan);
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
+        c->peer_pid = cred.pid;
+    c->text = malloc(cap);
+    if (!c->text) {
+        snprintf(c->error, sizeof c->error, "out of memory");
+        return;
+    }
+    for (;;) {
+        char cbuf[CMSG_SPACE(sizeof(int) * MAX_FDS_PER_MESSAGE)];
+        struct iovec iov;
+        struct msghdr msg;
+        struct cmsghdr *cm;
+        struct pollfd pfd = { sock, POLLIN, 0 };
+        int64_t left = deadline - now_ms();
+        ssize_t n;
+
+        if (left <= 0) {
+            snprintf(c->error, sizeof c->error, "client sent no end of message within %d ms", SR_OCI_DEADLINE_MS);
+            break;
+        }
+        if (poll(&pfd, 1, (int)left) <= 0)
+            continue; /* timeout is caught above; EINTR retries */
+        if (c->text_len == cap) {
+            char *bigger;
+            if (cap >= SR_OCI_MAX_MESSAGE) {
+                snprintf(c->error, sizeof c->error, "message larger than %d bytes", SR_OCI_MAX_MESSAGE);
+                break;
+            }
+            bigger = realloc(c->text, cap * 2);
+            if (!bigger) {
+                snprintf(c->error, sizeof c->error, "out of memory");
+                break;
+            }
+            c->text = bigger;
+            cap *= 2;
+        }
+        iov.iov_base = c->text + c->text_len;
+        iov.iov_len = cap - c->text_len;
+        memset(&msg, 0, sizeof msg);
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf;
+        msg.msg_controllen = sizeof cbuf;
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            snprintf(c->error, sizeof c->error, "recvmsg failed: %s", strerror(errno));
+            break;
+        }
+        for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                int count = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                int *data = (int *)CMSG_DATA(cm);
+                for (i = 0; i < count; i++) {
+                    if (nfds < (int)(sizeof fds / sizeof fds[0]))
+                        fds[nfds++] = data[i];
+                    else {
+                        close(data[i]);
+                        overflow_fds++;
+                    }
+                }
+            }
+        }
+        if (msg.msg_flags & MSG_CTRUNC)
+            overflow_fds++;
+        if (n == 0)
+            break; /* EOF: the runtime closed after sending */
+        json_scan_feed(&scan, c->text + c->text_len, (size_t)n);
+        c->text_len += (size_t)n;
+        if (scan.complete && nfds + overflow_fds > 0)
+            break;
+    }
+
+    if (!c->error[0]) {
+        if (nfds + overflow_fds == 0)
+            snprintf(c->error, sizeof c->error, "no file descriptor was sent");
+        else if (nfds + overflow_fds > 1)
+            snprintf(c->error, sizeof c->error, "%d file descriptors were sent, expected one", nfds + overflow_fds);
+        else if (!is_seccomp_listener(fds[0]))
+            snprintf(c->error, sizeof c->error, "the descriptor sent is not a seccomp listener");
+        else if (c->text_len == 0)
+            snprintf(c->error, sizeof c->error, "no container state was sent");
+        else {
+            c->listener_fd = fds[0];
+            nfds = 0;
+        }
+    }
+    for (i = 0; i < nfds; i++)
+        close(fds[i]);
+}
+
+static void *connection_main(void *arg)
+{
+    struct conn_job *job = arg;
+    struct sr_oci_server *srv = job->srv;
+    struct sr_oci_connection *c = calloc(1, sizeof *c);
+    if (c) {
+        c->listener_fd = -1;
+        read_connection(job->fd, c);
+    }
+    close(job->fd);
+    free(job);
+    if (c)
+        srv->on_connection(srv, c, srv->user); /* takes ownership of c */
+    pthread_mutex_lock(&srv->lock);
+    srv->active--;
+    if (srv->active == 0)
+        pthread_cond_broadcast(&srv->idle);
+    pthread_mutex_unlock(&srv->lock);
+    return NULL;
+}
+
+static void refuse(struct sr_oci_server *srv, const char *why)
+{
+    struct sr_oci_connection *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->listener_fd = -1;
+    snprintf(c->error, sizeof c->error, "%s", why);
+    srv->on_connection(srv, c, srv->user);
+}
+
+static void *accept_main(void *arg)
+{
+    struct sr_oci_server *srv = arg;
+    for (;;) {
+        struct pollfd pfd[2] = { { srv->listen_fd, POLLIN, 0 }, { srv->stop_fd, POLLIN, 0 } };
+        int fd;
+        if (poll(pfd, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pfd[1].revents)
+            break;
+        if (!(pfd[0].revents & POLLIN))
+            continue;
+        fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue; /* EMFILE and friends: the next poll retries */
+        pthread_mutex_lock(&srv->lock);
+        if (srv->active >= SR_OCI_MAX_CONNECTIONS) {
+            srv->refused++;
+            pthread_mutex_unlock(&srv->lock);
+            close(fd);
+            refuse(srv, "too many connections in progress");
+            continue;
+        }
+        srv->active++;
+        srv->accepted++;
+        pthread_mutex_unlock(&srv->lock);
+        {
+            struct conn_job *job = malloc(sizeof *job);
+            pthread_t t;
+            pthread_attr_t attr;
+            int ok = 0;
+            if (job) {
+                job->srv = srv;
+                job->fd = fd;
+                pthread_attr_init(&attr);
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                pthread_attr_setstacksize(&attr, 256 * 1024);
+                ok = pthread_create(&t, &attr, connection_main, job) == 0;
+                pthread_attr_destroy(&attr);
+            }
+            if (!ok) {
+                free(job);
+                close(fd);
+                pthread_mutex_lock(&srv->lock);
+                srv->active--;
+                pthread_mutex_unlock(&srv->lock);
+                refuse(srv, "cannot start a connection thread");
+            }
+        }
+    }
+    return NULL;
+}
+
+int sr_oci_server_start(struct sr_oci_server *srv, int listen_fd, sr_oci_cb cb, void *user)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->listen_fd = listen_fd;
+    srv->on_connection = cb;
+    srv->user = user;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->idle, NULL);
+    srv->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (srv->stop_fd < 0)
+        return errno;
+    if (pthread_create(&srv->thread, NULL, accept_main, srv) != 0)
+        return EAGAIN;
+    srv->thread_started = 1;
+    return 0;
+}
+
+void sr_oci_server_stop(struct sr_oci_server *srv)
+{
+    uint64_t one = 1;
+    if (srv->thread_started) {
+        (void)!write(srv->stop_fd, &one, sizeof one);
+        pthread_join(srv->thread, NULL);
+        srv->thread_started = 0;
+    }
+    pthread_mutex_lock(&srv->lock);
+    while (srv->active > 0)
+        pthread_cond_wait(&srv->idle, &srv->lock);
+    pthread_mutex_unlock(&srv->lock);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    if (srv->stop_fd >= 0)
+        close(srv->stop_fd);
+    srv->listen_fd = srv->stop_fd = -1;
+}
+
+void sr_oci_connection_free(struct sr_oci_connection *c)
+{
+    if (!c)
+        return;
+    if (c->listener_fd >= 0)
+        close(c->listener_fd);
+    free(c->text);
+    free(c);
+}
