@@ -12,7 +12,7 @@ export interface SummaryInput {
   unknownArchCalls: number;
 }
 
-const RARE_LIMIT = 3;
+const RARE_SHOWN = 12;
 
 export function formatSummary(s: SummaryInput): string {
   const rec = s.recording;
@@ -24,10 +24,11 @@ export function formatSummary(s: SummaryInput): string {
     `seccomp-recorder: ${names.size} distinct syscalls, ${total.toLocaleString('en-US')} calls, ` +
       `arch ${rec.arches.join(', ') || 'none'}, ${(s.durationMs / 1000).toFixed(2)} s, exit ${s.exitCode}: ${cmd}`,
   );
-  const rare = rec.observations.filter((o) => o.count <= RARE_LIMIT);
+  const rare = rec.observations.filter((o) => o.count === 1);
   if (rare.length) {
-    const shown = rare.map((o) => `${o.syscall ?? `#${o.nr}`}${rec.arches.length > 1 ? `(${o.arch})` : ''}×${o.count}`);
-    lines.push(`  rare (≤${RARE_LIMIT} calls; a shorter run could miss them): ${shown.join(', ')}`);
+    const shown = rare.slice(0, RARE_SHOWN).map((o) => `${o.syscall ?? `#${o.nr}`}${rec.arches.length > 1 ? `(${o.arch})` : ''}`);
+    const more = rare.length > RARE_SHOWN ? `, +${rare.length - RARE_SHOWN} more` : '';
+    lines.push(`  called once (a shorter run could miss them): ${shown.join(', ')}${more}`);
   }
   const watched = rec.observations.filter((o) => o.args);
   if (watched.length) {
