@@ -1,27 +1,58 @@
 // Reading JSON documents at the edge: a parse error names the file and the
-// line; integers beyond 2^53 (which JSON.parse would silently round) are
-// reported with their path instead of being trusted.
+// line; integers beyond 2^53 (which JSON.parse would silently round) are read
+// exactly, as decimal strings the field parsers accept.
 import { InputError } from '../errors.js';
 
 export function parseJsonDocument(text: string, file: string): unknown {
-  const unsafe: string[] = [];
-  let doc: unknown;
   try {
-    doc = JSON.parse(text, function (this: unknown, key: string, value: unknown) {
-      if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-        unsafe.push(key);
-      }
-      return value;
-    });
+    return JSON.parse(quoteBigIntegers(text));
   } catch (err) {
     throw new InputError(file, [describeJsonError(text, err as Error)], err);
   }
-  if (unsafe.length) {
-    throw new InputError(file, [
-      `integer too large to read exactly (field "${unsafe[0]}"); write values above 2^53 as decimal strings`,
-    ]);
+}
+
+/**
+ * Wraps integer literals too long to be exact doubles in quotes, outside
+ * strings only. Positions shift only after such a literal, so error offsets
+ * in ordinary documents still point at the right place.
+ */
+export function quoteBigIntegers(text: string): string {
+  if (!/\d{16}/.test(text)) return text;
+  let out = '';
+  let i = 0;
+  let inString = false;
+  while (i < text.length) {
+    const ch = text[i];
+    if (inString) {
+      out += ch;
+      if (ch === '\\') {
+        out += text[i + 1] ?? '';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') inString = false;
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      out += ch;
+      i++;
+      continue;
+    }
+    if (ch >= '0' && ch <= '9') {
+      let j = i;
+      while (j < text.length && text[j] >= '0' && text[j] <= '9') j++;
+      const digits = text.slice(i, j);
+      const isInteger = !/[.eE]/.test(text[j] ?? '');
+      out += isInteger && !Number.isSafeInteger(Number(digits)) ? `"${digits}"` : digits;
+      i = j;
+      continue;
+    }
+    out += ch;
+    i++;
   }
-  return doc;
+  return out;
 }
 
 function describeJsonError(text: string, err: Error): string {

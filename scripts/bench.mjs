@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// `npm run bench`: wall-time ratios of recording against a plain run and
+// against strace -f, measured in this one process, same machine, same moment.
+// Not a test: it prints figures; nothing here asserts a time.
+//
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--only heavy|realistic]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(REPO, 'dist/cli/main.js');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const REPEAT = Number(opt('repeat', 3));
+const HEAVY_COUNT = Number(opt('heavy-count', 500000));
+const ONLY = opt('only', '');
+const work = mkdtempSync(join(tmpdir(), 'sr-bench-'));
+
+function timeIt(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], shell: false });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return ms;
+}
+
+function median(list) {
+  const s = [...list].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function measure(argv) {
+  const runs = [];
+  for (let i = 0; i < REPEAT; i++) runs.push(timeIt(argv));
+  return median(runs);
+}
+
+function hasStrace() {
+  return spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+function sh(cmd) {
+  return ['sh', '-c', cmd];
+}
+
+const cases = [
+  {
+    key: 'heavy',
+    label: `syscall-heavy: dd bs=1 count=${HEAVY_COUNT} (≈${(2 * HEAVY_COUNT).toLocaleString('en-US')} syscalls)`,
+    cmd: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${HEAVY_COUNT}`],
+  },
+  {
+    key: 'realistic',
+    label: 'realistic: tar -czf - node_modules > /dev/null',
+    cmd: sh(`cd ${REPO} && tar -czf - node_modules > /dev/null`),
+  },
+];
+
+const strace = hasStrace();
+const rows = [];
+console.log(`seccomp-recorder benchmark: median of ${REPEAT} runs each; node ${process.version}; ${process.arch}`);
+for (const c of cases) {
+  if (ONLY && c.key !== ONLY) continue;
+  const rec = join(work, `${c.key}.rec.json`);
+  const recordArgv = (extra = []) => [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--save-recording', rec, ...extra, '--', ...c.cmd];
+  const plain = measure(c.cmd);
+  const recorded = measure(recordArgv());
+  const notifications = JSON.parse(readFileSync(rec, 'utf8')).stats.notifications;
+  const recordedNoSync = measure(recordArgv(['--no-sync-wakeup']));
+  const nodeStart = measure([process.execPath, CLI, '--version']);
+  const straced = strace ? measure(['strace', '-f', '-qq', '-o', '/dev/null', ...c.cmd]) : NaN;
+  rows.push({ c, plain, recorded, recordedNoSync, straced, notifications, nodeStart });
+  const r = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : 'n/a');
+  console.log(`\n${c.label}`);
+  console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms`);
+  console.log(`  record                ${recorded.toFixed(0).padStart(8)} ms   recorded/plain ${r(recorded, plain)}   (${notifications.toLocaleString('en-US')} notifications, ${Math.round(notifications / ((recorded - nodeStart) / 1000)).toLocaleString('en-US')}/s)`);
+  console.log(`  record, no sync wake  ${recordedNoSync.toFixed(0).padStart(8)} ms   /plain ${r(recordedNoSync, plain)}   sync wake-up saves ${r(recordedNoSync, recorded)}`);
+  console.log(`  strace -f             ${Number.isFinite(straced) ? straced.toFixed(0).padStart(8) : '     n/a'} ms   strace/plain ${r(straced, plain)}`);
+  console.log(`  recorded/strace       ${r(recorded, straced)}   (node start-up alone: ${nodeStart.toFixed(0)} ms, included in record)`);
+}
+if (!strace) console.log('\nstrace is not installed: strace ratios are n/a (apt-get install strace)');
+rmSync(work, { recursive: true, force: true });
