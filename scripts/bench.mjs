@@ -5,7 +5,7 @@
 //
 //   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--only heavy|realistic]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +83,24 @@ for (const c of cases) {
   console.log(`  record, no sync wake  ${recordedNoSync.toFixed(0).padStart(8)} ms   /plain ${r(recordedNoSync, plain)}   sync wake-up saves ${r(recordedNoSync, recorded)}`);
   console.log(`  strace -f             ${Number.isFinite(straced) ? straced.toFixed(0).padStart(8) : '     n/a'} ms   strace/plain ${r(straced, plain)}`);
   console.log(`  recorded/strace       ${r(recorded, straced)}   (node start-up alone: ${nodeStart.toFixed(0)} ms, included in record)`);
+
+  // Incremental recording: a profile covering the workload, then the same minus its rarest syscall.
+  const knownFile = join(work, `${c.key}.known.json`);
+  timeIt([process.execPath, CLI, 'record', '-q', '-o', knownFile, '--', ...c.cmd]);
+  const recording = JSON.parse(readFileSync(rec, 'utf8'));
+  const rarest = recording.observations
+    .filter((o) => o.syscall && o.syscall !== 'execve' && o.arch === recording.arches[0])
+    .sort((a, b) => a.count - b.count || a.syscall.localeCompare(b.syscall))[0].syscall;
+  const knownProfile = JSON.parse(readFileSync(knownFile, 'utf8'));
+  knownProfile.syscalls[0].names = knownProfile.syscalls[0].names.filter((n) => n !== rarest);
+  const lessFile = join(work, `${c.key}.less.json`);
+  writeFileSync(lessFile, JSON.stringify(knownProfile));
+  const knownRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', knownFile, '--', ...c.cmd]);
+  const lessRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', lessFile, '--', ...c.cmd]);
+  const report = spawnSync(process.execPath, [CLI, 'record', '-o', '/dev/null', '--known', lessFile, '--', ...c.cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const reported = /new syscalls? beyond [^:]*: (.*)/.exec(report.stderr)?.[1] ?? 'nothing';
+  console.log(`  record --known (covering)       ${knownRun.toFixed(0).padStart(8)} ms   /plain ${r(knownRun, plain)}   (/plain minus node start-up ${r(knownRun - nodeStart, plain)})`);
+  console.log(`  record --known (minus ${rarest}) ${lessRun.toFixed(0).padStart(8)} ms   /plain ${r(lessRun, plain)}   reported new: ${reported}`);
 }
 if (!strace) console.log('\nstrace is not installed: strace ratios are n/a (apt-get install strace)');
 rmSync(work, { recursive: true, force: true });

@@ -1,9 +1,13 @@
 // `seccomp-recorder record [-o FILE] -- CMD [ARG...]`
 import { Command } from 'commander';
+import { withNewNames } from '../profile/known.js';
+import { loadProfile } from '../profile/load.js';
+import type { LoadedProfile } from '../profile/load.js';
 import { minimalProfile } from '../profile/minimal.js';
 import { serializeOci } from '../profile/oci.js';
 import { serializeRecording } from '../profile/recording.js';
 import { recordCommand } from '../record/command.js';
+import { buildKnownFilter, newObservations } from '../record/known.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { loggerFor, reportError, withCommonOptions, writeStdout } from './common.js';
@@ -14,7 +18,11 @@ interface RecordOptions extends CommonOptions {
   saveRecording?: string;
   quiet?: boolean;
   syncWakeup: boolean;
+  known: string[];
+  failOnNew?: boolean;
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function recordCommandSpec(): Command {
   const cmd = new Command('record')
@@ -27,6 +35,8 @@ export function recordCommandSpec(): Command {
     .argument('<command...>', 'the command to run, after --')
     .option('-o, --output <file>', 'write the profile here (atomically) instead of stdout')
     .option('--save-recording <file>', 'also save the raw recording (for generate/merge later)')
+    .option('--known <profile>', 'incremental: calls this profile allows run unrecorded at full speed; only new ones are recorded (repeatable; OCI JSON or SPO YAML)', collect, [])
+    .option('--fail-on-new', 'with --known: exit 1 when anything new was seen (after writing the output)')
     .option('-q, --quiet', 'no summary on stderr')
     .option('--no-sync-wakeup', 'do not ask the kernel to wake the supervisor on the caller\'s CPU (for benchmarks)')
     .passThroughOptions()
@@ -39,15 +49,33 @@ export function recordCommandSpec(): Command {
 async function runRecord(command: string[], opts: RecordOptions): Promise<number> {
   try {
     const logger = loggerFor(opts);
-    const { result, recording, unknownArchCalls } = await recordCommand({
-      command,
-      logger,
-      syncWakeup: opts.syncWakeup,
-      onWaitingForDescendants: () => {
-        if (!opts.quiet) process.stderr.write('seccomp-recorder: the command exited; still recording its descendants (Ctrl-C to stop waiting)\n');
-      },
-    });
-    const { profile, unnamed } = minimalProfile(recording);
+    const known: LoadedProfile[] = opts.known.map((f) => loadProfile(f));
+    const filter = known.length ? buildKnownFilter(known.map((k) => k.profile), logger) : undefined;
+    let recorded;
+    try {
+      recorded = await recordCommand({
+        command,
+        bpfFile: filter?.bpfFile,
+        logger,
+        syncWakeup: opts.syncWakeup,
+        onWaitingForDescendants: () => {
+          if (!opts.quiet) process.stderr.write('seccomp-recorder: the command exited; still recording its descendants (Ctrl-C to stop waiting)\n');
+        },
+      });
+    } finally {
+      filter?.cleanup();
+    }
+    const { result, recording, unknownArchCalls } = recorded;
+    const minimal = minimalProfile(recording);
+    let profile = minimal.profile;
+    let fresh: string[] = [];
+    if (known.length) {
+      const novel = newObservations(known.map((k) => k.profile), recording.observations);
+      fresh = [...new Set(novel.filter((o) => o.syscall).map((o) => o.syscall!))].sort();
+      profile = withNewNames(known[0].profile, fresh);
+      const arches = new Set([...profile.architectures, ...recording.arches]);
+      profile.architectures = [...arches].sort();
+    }
     const text = serializeOci(profile);
     if (opts.saveRecording) writeFileAtomic(opts.saveRecording, serializeRecording(recording));
     if (opts.output) writeFileAtomic(opts.output, text);
@@ -58,14 +86,16 @@ async function runRecord(command: string[], opts: RecordOptions): Promise<number
           recording,
           durationMs: result.durationMs,
           destination: opts.output ?? 'stdout',
-          allowed: profile.rules[0]?.names.length ?? 0,
-          unnamed: unnamed.length,
+          allowed: profile.rules.filter((r) => r.action.kind === 'allow').reduce((n, r) => n + r.names.length, 0),
+          unnamed: minimal.unnamed.length,
           exitCode: result.exitCode,
           stoppedEarly: result.stoppedEarly,
           unknownArchCalls,
+          known: known.length ? { files: known.map((k) => k.file), fresh } : undefined,
         }),
       );
     }
+    if (opts.failOnNew && fresh.length) return 1;
     return result.exitCode;
   } catch (err) {
     return reportError(err, opts.debug === true);

@@ -10,6 +10,8 @@ export interface SummaryInput {
   exitCode: number;
   stoppedEarly: boolean;
   unknownArchCalls: number;
+  /** Incremental recording: the known profiles and the names they lacked. */
+  known?: { files: string[]; fresh: string[] };
 }
 
 const RARE_SHOWN = 12;
@@ -40,6 +42,16 @@ export function formatSummary(s: SummaryInput): string {
   if (s.unknownArchCalls) lines.push(`  warning: ${s.unknownArchCalls} call(s) on an unknown architecture were not recorded`);
   if (rec.stats.lost) lines.push(`  warning: ${rec.stats.lost} call(s) could not be counted (out of memory)`);
   if (s.stoppedEarly) lines.push('  note: stopped before every descendant exited; later calls of survivors are not in the profile');
-  lines.push(`  profile: ${s.allowed} syscalls allowed, everything else EPERM → ${s.destination}`);
+  if (s.known) {
+    const against = s.known.files.join(', ');
+    lines.push(
+      s.known.fresh.length
+        ? `  ${s.known.fresh.length} new syscall${s.known.fresh.length > 1 ? 's' : ''} beyond ${against}: ${s.known.fresh.join(', ')}`
+        : `  nothing new beyond ${against} (only calls outside it were recorded)`,
+    );
+    lines.push(`  profile: ${against} plus what was new, ${s.allowed} syscalls allowed → ${s.destination}`);
+  } else {
+    lines.push(`  profile: ${s.allowed} syscalls allowed, everything else EPERM → ${s.destination}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -12,6 +12,8 @@ import { resolveWatches } from './watches.js';
 
 export interface RecordCommandOptions {
   command: string[];
+  /** A filter program to install instead of "notify on everything" (incremental recording). */
+  bpfFile?: string;
   logger: Logger;
   syncWakeup?: boolean;
   onWaitingForDescendants?: () => void;
@@ -28,6 +30,7 @@ export async function recordCommand(opts: RecordCommandOptions): Promise<Command
   const watches = resolveWatches(archesOfKernel());
   const result = await launch({
     command: opts.command,
+    bpfFile: opts.bpfFile,
     listener: true,
     watches,
     syncWakeup: opts.syncWakeup,

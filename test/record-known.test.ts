@@ -1,0 +1,88 @@
+// `record --known P`: what P allows runs unrecorded; everything else is recorded and reported.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseRecording } from '../src/profile/recording.js';
+import { runCli } from './helpers/cli.js';
+import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+
+const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
+
+async function baseline(dir: string, args: string[]): Promise<{ file: string; profile: any }> {
+  const file = join(dir, 'known.json');
+  const r = await runCli(['record', '-q', '-o', file, '--', fixture('syscalls'), ...args]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return { file, profile: JSON.parse(readFileSync(file, 'utf8')) };
+}
+
+function write(dir: string, name: string, profile: unknown): string {
+  const f = join(dir, name);
+  writeFileSync(f, JSON.stringify(profile, null, 2));
+  return f;
+}
+
+t.test('a covering profile: nothing new, output equals the profile, only execs reach the supervisor', { skip: noGcc }, async (t) => {
+  const dir = sharedTempDir();
+  const { file } = await baseline(dir, ['--no-compat']);
+  const out = join(dir, 'new.json');
+  const rec = join(dir, 'rec.json');
+  const r = await runCli(['record', '--known', file, '--fail-on-new', '-o', out, '--save-recording', rec, '--', fixture('syscalls'), '--no-compat']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, `nothing new beyond ${file}`);
+  t.equal(readFileSync(out, 'utf8'), readFileSync(file, 'utf8'), 'P plus nothing is P, byte for byte');
+  const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
+  t.same(recording.observations.map((o) => o.syscall), ['execve'], 'only the always-notified execve was seen');
+});
+
+t.test('a syscall P lacks is recorded and reported; --fail-on-new exits 1 after writing', { skip: noGcc }, async (t) => {
+  const dir = sharedTempDir();
+  const { profile } = await baseline(dir, ['--no-compat']);
+  profile.syscalls[0].names = profile.syscalls[0].names.filter((n: string) => n !== 'flock');
+  const known = write(dir, 'no-flock.json', profile);
+  const out = join(dir, 'new.json');
+  const r = await runCli(['record', '--known', known, '--fail-on-new', '-o', out, '--', fixture('syscalls'), '--no-compat']);
+  t.equal(r.code, 1, 'exit 1: something new');
+  t.match(r.stderr, `1 new syscall beyond ${known}: flock`);
+  t.ok(JSON.parse(readFileSync(out, 'utf8')).syscalls[0].names.includes('flock'), 'the output adds it');
+});
+
+t.test('argument conditions are compiled into the filter: a call outside them is new', { skip: noGcc }, async (t) => {
+  const dir = sharedTempDir();
+  const { profile } = await baseline(dir, ['--no-compat']);
+  profile.syscalls[0].names = profile.syscalls[0].names.filter((n: string) => n !== 'personality');
+  const withCondition = (value: number) => ({
+    ...profile,
+    syscalls: [...profile.syscalls, { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value, op: 'SCMP_CMP_EQ' }] }],
+  });
+  // The fixture calls personality(0xffffffff) (a query).
+  const outside = write(dir, 'per-linux-only.json', withCondition(0));
+  const r1 = await runCli(['record', '--known', outside, '-o', join(dir, 'a.json'), '--', fixture('syscalls'), '--no-compat']);
+  t.equal(r1.code, 0, r1.stderr);
+  t.match(r1.stderr, 'new syscall beyond', 'personality(0xffffffff) is outside arg0 == 0');
+  t.match(r1.stderr, /: personality\n/);
+  const inside = write(dir, 'query-allowed.json', withCondition(0xffffffff));
+  const r2 = await runCli(['record', '--known', inside, '-o', join(dir, 'b.json'), '--', fixture('syscalls'), '--no-compat']);
+  t.equal(r2.code, 0, r2.stderr);
+  t.match(r2.stderr, 'nothing new beyond', 'inside the condition: allowed in the kernel, not recorded');
+});
+
+t.test('a compat call is new when P does not list that architecture', { skip: noGcc || (process.arch !== 'x64' && 'x86_64 only') }, async (t) => {
+  const dir = sharedTempDir();
+  const { file } = await baseline(dir, ['--no-compat']);
+  const rec = join(dir, 'rec.json');
+  const r = await runCli(['record', '--known', file, '-o', join(dir, 'n.json'), '--save-recording', rec, '--', fixture('syscalls')]);
+  t.equal(r.code, 0, r.stderr);
+  const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
+  t.same(recording.observations.filter((o) => o.arch !== 'x86_64').map((o) => `${o.arch}/${o.syscall}`).sort(), ['x32/getpid', 'x86/getpid']);
+  t.match(r.stderr, /new syscall beyond .*: getpid/);
+  t.same(JSON.parse(readFileSync(join(dir, 'n.json'), 'utf8')).architectures, ['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
+});
+
+t.test('a known profile that does not parse is named, exit 2, nothing run', async (t) => {
+  const dir = sharedTempDir();
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, '{"defaultAction": "SCMP_ACT_NOPE"}');
+  const r = await runCli(['record', '--known', bad, '--', 'true']);
+  t.equal(r.code, 2);
+  t.equal(r.stderr, `error: ${bad}: defaultAction: unknown action "SCMP_ACT_NOPE"\n`);
+});
