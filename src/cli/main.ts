@@ -2,8 +2,18 @@
 // Entry point: one subcommand per file in this folder.
 import { Command, CommanderError } from 'commander';
 import { TOOL } from '../version.js';
+import { agentCommandSpec } from './agent.js';
+import { recordingProfileCommandSpec } from './recording-profile.js';
+import { recordingsCommandSpec } from './recordings.js';
 import { doctorCommandSpec } from './doctor.js';
+import { diffCommandSpec } from './diff.js';
+import { explainCommandSpec } from './explain.js';
+import { exportCommandSpec } from './export.js';
+import { generateCommandSpec } from './generate.js';
+import { mergeCommandSpec } from './merge.js';
 import { recordCommandSpec } from './record.js';
+import { runCommandSpec } from './run.js';
+import { validateCommandSpec } from './validate.js';
 
 export function buildProgram(): Command {
   const program = new Command(TOOL.name)
@@ -14,6 +24,16 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(recordCommandSpec());
   program.addCommand(doctorCommandSpec());
+  program.addCommand(diffCommandSpec());
+  program.addCommand(generateCommandSpec());
+  program.addCommand(mergeCommandSpec());
+  program.addCommand(exportCommandSpec());
+  program.addCommand(explainCommandSpec());
+  program.addCommand(validateCommandSpec());
+  program.addCommand(runCommandSpec());
+  program.addCommand(agentCommandSpec());
+  program.addCommand(recordingProfileCommandSpec());
+  program.addCommand(recordingsCommandSpec());
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

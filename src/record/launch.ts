@@ -22,6 +22,8 @@ export interface LaunchOptions {
   listener: boolean;
   watches?: ResolvedWatch[];
   syncWakeup?: boolean;
+  /** Record the executable of each syscall's first caller (entries' firstExe). */
+  captureExe?: boolean;
   logger: Logger;
   /** Called when the command itself exited but descendants still hold the filter. */
   onWaitingForDescendants?: () => void;
@@ -160,7 +162,7 @@ export function launch(opts: LaunchOptions): Promise<LaunchResult> {
       if (line.event === 'installing' && opts.listener && line.value >= 0) {
         try {
           handle = native!.start(
-            { pid: child.pid!, targetFd: line.value, watches: watchArray(opts.watches), syncWakeup: opts.syncWakeup === false ? 0 : 1 },
+            { pid: child.pid!, targetFd: line.value, watches: watchArray(opts.watches), syncWakeup: opts.syncWakeup === false ? 0 : 1, captureExe: opts.captureExe ? 1 : 0 },
             (info) => {
               session = info;
               sessionEnded = true;

@@ -1,0 +1,236 @@
+// Observations aggregated per image (workload calls, with a breakdown per
+// container name and namespace) and per runtime (calls the runtime itself
+// makes after installing the filter). Pure: journal records in, snapshot out.
+import { InputError } from '../errors.js';
+import { isRecord } from '../profile/json-input.js';
+import type { Observation } from '../profile/recording.js';
+import { CallTable } from './call-table.js';
+import type { JournalRecord } from './records.js';
+import { isObservation } from './records.js';
+
+export const SNAPSHOT_KIND = 'seccomp-recorder/agent-state';
+export const SNAPSHOT_VERSION = 1;
+
+export interface GroupAgg {
+  namespace?: string;
+  name?: string;
+  containers: Set<string>;
+  lastActivity: string;
+  /** Call labels (`x86_64/read`) seen from this group. */
+  calls: Set<string>;
+}
+
+export interface ImageAgg {
+  image: string;
+  firstSeen: string;
+  lastActivity: string;
+  sources: Set<string>;
+  runtimes: Set<string>;
+  uncovered: Set<string>;
+  containers: Set<string>;
+  notifications: number;
+  lost: number;
+  calls: CallTable;
+  groups: Map<string, GroupAgg>;
+}
+
+export interface RuntimeAgg {
+  runtime: string;
+  containers: Set<string>;
+  lastActivity: string;
+  calls: CallTable;
+}
+
+const groupKey = (namespace?: string, name?: string) => `${namespace ?? ''}\u0000${name ?? ''}`;
+const later = (a: string, b: string) => (b > a ? b : a);
+
+export class AgentState {
+  readonly images = new Map<string, ImageAgg>();
+  readonly runtimes = new Map<string, RuntimeAgg>();
+
+  private image(name: string, at: string): ImageAgg {
+    let img = this.images.get(name);
+    if (!img) {
+      img = {
+        image: name,
+        firstSeen: at,
+        lastActivity: at,
+        sources: new Set(),
+        runtimes: new Set(),
+        uncovered: new Set(),
+        containers: new Set(),
+        notifications: 0,
+        lost: 0,
+        calls: new CallTable(),
+        groups: new Map(),
+      };
+      this.images.set(name, img);
+    }
+    img.lastActivity = later(img.lastActivity, at);
+    return img;
+  }
+
+  private group(img: ImageAgg, at: string, namespace?: string, name?: string): GroupAgg {
+    const key = groupKey(namespace, name);
+    let g = img.groups.get(key);
+    if (!g) {
+      g = { containers: new Set(), lastActivity: at, calls: new Set() };
+      if (namespace) g.namespace = namespace;
+      if (name) g.name = name;
+      img.groups.set(key, g);
+    }
+    g.lastActivity = later(g.lastActivity, at);
+    return g;
+  }
+
+  private runtime(name: string, at: string): RuntimeAgg {
+    let rt = this.runtimes.get(name);
+    if (!rt) this.runtimes.set(name, (rt = { runtime: name, containers: new Set(), lastActivity: at, calls: new CallTable() }));
+    rt.lastActivity = later(rt.lastActivity, at);
+    return rt;
+  }
+
+  apply(r: JournalRecord): void {
+    switch (r.k) {
+      case 'container': {
+        const img = this.image(r.image, r.at);
+        img.sources.add(r.source);
+        img.runtimes.add(r.runtime);
+        img.containers.add(r.container);
+        for (const n of r.uncovered) img.uncovered.add(n);
+        this.group(img, r.at, r.namespace, r.name).containers.add(r.container);
+        this.runtime(r.runtime, r.at).containers.add(r.container);
+        return;
+      }
+      case 'calls': {
+        if (r.phase === 'runtime') {
+          this.runtime(r.runtime, r.at).calls.add(r.calls);
+          // The image saw activity, and must know which runtime's start-up its profile needs.
+          this.image(r.image, r.at).runtimes.add(r.runtime);
+          return;
+        }
+        const img = this.image(r.image, r.at);
+        img.calls.add(r.calls);
+        const g = this.group(img, r.at, r.namespace, r.name);
+        for (const o of r.calls) g.calls.add(`${o.arch}/${o.syscall ?? `#${o.nr}`}`);
+        return;
+      }
+      case 'end': {
+        const img = this.images.get(r.image);
+        if (!img) return; // reset while the container ran: its end changes nothing
+        img.lastActivity = later(img.lastActivity, r.at);
+        img.notifications += r.notifications;
+        img.lost += r.lost;
+        return;
+      }
+      case 'reset':
+        this.images.delete(r.image);
+        return;
+    }
+  }
+
+  toSnapshot(generation: number): Record<string, unknown> {
+    const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
+    return {
+      kind: SNAPSHOT_KIND,
+      version: SNAPSHOT_VERSION,
+      generation,
+      images: sorted(this.images).map((img) => ({
+        image: img.image,
+        firstSeen: img.firstSeen,
+        lastActivity: img.lastActivity,
+        sources: [...img.sources].sort(),
+        runtimes: [...img.runtimes].sort(),
+        uncovered: [...img.uncovered].sort(),
+        containers: [...img.containers].sort(),
+        notifications: img.notifications,
+        lost: img.lost,
+        calls: img.calls.observations(),
+        groups: [...img.groups.values()]
+          .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort() }))
+          .sort((a, b) => groupKey(a.namespace, a.name).localeCompare(groupKey(b.namespace, b.name))),
+      })),
+      runtimes: sorted(this.runtimes).map((rt) => ({
+        runtime: rt.runtime,
+        containers: [...rt.containers].sort(),
+        lastActivity: rt.lastActivity,
+        calls: rt.calls.observations(),
+      })),
+    };
+  }
+
+  /** Rebuilds the state from a snapshot document; InputError names the first bad field. */
+  static fromSnapshot(doc: unknown, file: string): { state: AgentState; generation: number } {
+    const bad = (path: string, why: string): never => {
+      throw new InputError(file, [`${path}: ${why}`]);
+    };
+    if (!isRecord(doc)) return bad('', 'expected an object');
+    if (doc.kind !== SNAPSHOT_KIND) bad('kind', `expected "${SNAPSHOT_KIND}"`);
+    if (doc.version !== SNAPSHOT_VERSION) bad('version', `this agent reads version ${SNAPSHOT_VERSION}, the file has ${JSON.stringify(doc.version)}`);
+    if (typeof doc.generation !== 'number' || !Number.isInteger(doc.generation) || doc.generation < 0) bad('generation', 'expected a count');
+    const s = new AgentState();
+    const strings = (v: unknown, path: string): string[] =>
+      Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : bad(path, 'expected a list of strings');
+    const calls = (v: unknown, path: string): Observation[] =>
+      Array.isArray(v) && v.every(isObservation) ? (v as Observation[]) : bad(path, 'expected a list of observations');
+    const text = (v: unknown, path: string): string => (typeof v === 'string' ? v : bad(path, 'expected a string'));
+    const num = (v: unknown, path: string): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : bad(path, 'expected a count'));
+    const list = (v: unknown, path: string): unknown[] => (Array.isArray(v) ? v : bad(path, 'expected a list'));
+
+    list(doc.images, 'images').forEach((raw, i) => {
+      const p = `images[${i}]`;
+      if (!isRecord(raw)) bad(p, 'expected an object');
+      const r = raw as Record<string, unknown>;
+      const img: ImageAgg = {
+        image: text(r.image, `${p}.image`),
+        firstSeen: text(r.firstSeen, `${p}.firstSeen`),
+        lastActivity: text(r.lastActivity, `${p}.lastActivity`),
+        sources: new Set(strings(r.sources, `${p}.sources`)),
+        runtimes: new Set(strings(r.runtimes, `${p}.runtimes`)),
+        uncovered: new Set(strings(r.uncovered, `${p}.uncovered`)),
+        containers: new Set(strings(r.containers, `${p}.containers`)),
+        notifications: num(r.notifications, `${p}.notifications`),
+        lost: num(r.lost, `${p}.lost`),
+        calls: new CallTable(),
+        groups: new Map(),
+      };
+      img.calls.add(calls(r.calls, `${p}.calls`));
+      list(r.groups, `${p}.groups`).forEach((rg, j) => {
+        const gp = `${p}.groups[${j}]`;
+        if (!isRecord(rg)) bad(gp, 'expected an object');
+        const g = rg as Record<string, unknown>;
+        const namespace = g.namespace === undefined ? undefined : text(g.namespace, `${gp}.namespace`);
+        const name = g.name === undefined ? undefined : text(g.name, `${gp}.name`);
+        const agg: GroupAgg = {
+          ...nameOf({ namespace, name }),
+          containers: new Set(strings(g.containers, `${gp}.containers`)),
+          lastActivity: text(g.lastActivity, `${gp}.lastActivity`),
+          calls: new Set(strings(g.calls, `${gp}.calls`)),
+        };
+        img.groups.set(groupKey(namespace, name), agg);
+      });
+      s.images.set(img.image, img);
+    });
+    list(doc.runtimes, 'runtimes').forEach((raw, i) => {
+      const p = `runtimes[${i}]`;
+      if (!isRecord(raw)) bad(p, 'expected an object');
+      const r = raw as Record<string, unknown>;
+      const rt: RuntimeAgg = {
+        runtime: text(r.runtime, `${p}.runtime`),
+        containers: new Set(strings(r.containers, `${p}.containers`)),
+        lastActivity: text(r.lastActivity, `${p}.lastActivity`),
+        calls: new CallTable(),
+      };
+      rt.calls.add(calls(r.calls, `${p}.calls`));
+      s.runtimes.set(rt.runtime, rt);
+    });
+    return { state: s, generation: doc.generation as number };
+  }
+}
+
+function nameOf(g: { namespace?: string; name?: string }): { namespace?: string; name?: string } {
+  const out: { namespace?: string; name?: string } = {};
+  if (g.namespace) out.namespace = g.namespace;
+  if (g.name) out.name = g.name;
+  return out;
+}

@@ -1,0 +1,53 @@
+// The native side the agent drives, behind one small interface: the runtime
+// socket (listenerPath receiver) and one notify session per received
+// listener. The real one wraps the addon; tests of the agent's logic may pass
+// their own.
+import { auditArchOf } from '../seccomp/arch.js';
+import type { RawEntry, SessionHandle, SessionInfo } from '../record/native.js';
+import { nativeAddon } from '../record/native.js';
+import type { OciConnection } from '../record/oci-listener.js';
+import { listenOciSocket, runtimeBoundary } from '../record/oci-listener.js';
+import { resolveWatches } from '../record/watches.js';
+
+export type { OciConnection, RawEntry, SessionInfo };
+
+export interface SessionRef {
+  readonly handle: unknown;
+}
+
+export interface NotifyBackend {
+  /** Starts receiving runtime connections on `path` (dir 0700, socket 0600). */
+  listen(path: string, onConnection: (c: OciConnection) => void): { close(): void };
+  /** Serves a listener: every notification answered CONTINUE and counted, on a native thread. */
+  start(listenerFd: number, onEnd: (info: SessionInfo) => void): SessionRef;
+  /** The calls counted since the last drain (reset) or since the start. */
+  drain(ref: SessionRef, reset: boolean): { entries: RawEntry[]; info: SessionInfo };
+  /** Stops serving: the container's later notified calls fail with ENOSYS. */
+  stop(ref: SessionRef): void;
+  /** Frees the session (after its end). */
+  destroy(ref: SessionRef): void;
+}
+
+/** The (audit arch, nr, argA, argB) quadruples of the watched arguments, for the addon. */
+function watchQuadruples(arches: string[]): Int32Array {
+  const list = resolveWatches(arches);
+  const out = new Int32Array(list.length * 4);
+  list.forEach((w, i) => out.set([(auditArchOf(w.arch) ?? 0) | 0, w.nr, w.spec.args[0], w.spec.args[1] ?? -1], 4 * i));
+  return out;
+}
+
+export function nativeBackend(arches: string[]): NotifyBackend {
+  const addon = nativeAddon();
+  const watches = watchQuadruples(arches);
+  const boundary = runtimeBoundary(arches);
+  const h = (ref: SessionRef) => ref.handle as SessionHandle;
+  return {
+    listen: (path, onConnection) => listenOciSocket(path, onConnection),
+    start(listenerFd, onEnd) {
+      return { handle: addon.start({ listenerFd, watches, runtimeBoundary: boundary, syncWakeup: 1 }, onEnd) };
+    },
+    drain: (ref, reset) => addon.drain(h(ref), reset),
+    stop: (ref) => addon.stop(h(ref)),
+    destroy: (ref) => addon.destroy(h(ref)),
+  };
+}

@@ -1,0 +1,210 @@
+// The node agent: opens the state, serves the API, then takes runtime
+// connections; drains every live container into the journal each batch
+// interval; on shutdown stops accepting and keeps serving the live listeners
+// until their containers exit or the drain timeout passes.
+import type { Logger } from 'pino';
+import { archesOfKernel } from '../seccomp/arch.js';
+import type { ApiServer } from './api.js';
+import { startApiServer } from './api.js';
+import type { NotifyBackend } from './backend.js';
+import { nativeBackend } from './backend.js';
+import type { IdentityLookups } from './identity.js';
+import { imageProfile, profileOptionsFromQuery } from './image-profile.js';
+import type { PodmanOptions } from './lookups.js';
+import { nodeLookups } from './lookups.js';
+import type { MetricFamily } from './metrics.js';
+import { AgentCounters, renderMetrics } from './metrics.js';
+import { ContainerSessions } from './sessions.js';
+import { RecordingStore } from './store.js';
+import { imageRecording, listImages, showImage } from './views.js';
+
+export interface AgentOptions {
+  stateDir: string;
+  /** The runtime socket recording profiles name as listenerPath. */
+  socketPath: string;
+  apiSocketPath: string;
+  drainTimeoutMs: number;
+  /** How often live calls are drained and fsync'd (at most 1000 ms). */
+  batchIntervalMs: number;
+  log: Logger;
+  podman?: PodmanOptions;
+  backend?: NotifyBackend;
+  lookups?: IdentityLookups;
+  compactBytes?: number;
+}
+
+export class Agent {
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> = Promise.resolve();
+  private runtimeSocket: { close(): void } | undefined;
+  private resolveDone!: () => void;
+  /** Resolves when the agent has stopped completely. */
+  readonly done = new Promise<void>((r) => (this.resolveDone = r));
+  readonly counters = new AgentCounters();
+  private readonly sessions: ContainerSessions;
+  private api: ApiServer | undefined;
+
+  private constructor(
+    private readonly opts: AgentOptions,
+    private readonly store: RecordingStore,
+    private readonly backend: NotifyBackend,
+    lookups: IdentityLookups,
+  ) {
+    this.sessions = new ContainerSessions(backend, store, lookups, this.counters, opts.log);
+  }
+
+  static async start(opts: AgentOptions): Promise<Agent> {
+    const log = opts.log;
+    const backend = opts.backend ?? nativeBackend(archesOfKernel());
+    const store = await RecordingStore.open(opts.stateDir, log, { compactBytes: opts.compactBytes });
+    const agent = new Agent(opts, store, backend, opts.lookups ?? nodeLookups(log, opts.podman));
+    try {
+      agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log);
+      // Last: from here on runtimes can hand us containers.
+      agent.runtimeSocket = backend.listen(opts.socketPath, (c) => agent.sessions.onConnection(c));
+    } catch (err) {
+      await agent.api?.close();
+      await store.close();
+      throw err;
+    }
+    agent.schedule();
+    log.info(
+      { socket: opts.socketPath, api: opts.apiSocketPath, stateDir: opts.stateDir, images: store.state.images.size, batchIntervalMs: opts.batchIntervalMs },
+      'agent ready',
+    );
+    return agent;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        if (!this.draining || this.sessions.size) this.schedule();
+      });
+    }, this.opts.batchIntervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      this.sessions.tick();
+      await this.store.flush();
+    } catch (err) {
+      this.counters.journalWriteErrors++;
+      this.opts.log.error({ reason: (err as Error).message, pending: this.store.lag().pending }, 'journal write failed; keeping the records for the next batch');
+    }
+  }
+
+  /** Graceful stop; a second call returns the first one's promise. */
+  shutdown(why: string): Promise<void> {
+    if (this.draining) {
+      this.opts.log.warn({ signal: why, liveContainers: this.sessions.size }, 'already draining; only SIGKILL stops the agent at once');
+      return this.draining;
+    }
+    this.draining = this.drain(why);
+    return this.draining;
+  }
+
+  private async drain(why: string): Promise<void> {
+    const log = this.opts.log;
+    this.runtimeSocket?.close();
+    log.info({ signal: why, liveContainers: this.sessions.size, drainTimeoutMs: this.opts.drainTimeoutMs }, 'draining: no new containers; serving live ones until they exit');
+    let timedOut = false;
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.sessions.whenIdle(),
+      new Promise<void>((resolve) => {
+        deadline = setTimeout(() => {
+          timedOut = true;
+          resolve();
+        }, this.opts.drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(deadline);
+    if (timedOut && this.sessions.size) {
+      log.warn({ containers: this.sessions.summaries() }, 'drain timeout: stopping the listeners of containers still running (their notified syscalls now fail with ENOSYS)');
+      this.sessions.stopAll();
+      await this.sessions.whenIdle();
+    }
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    await this.tick();
+    await this.store.close();
+    await this.api?.close();
+    log.info({}, 'agent stopped');
+    this.resolveDone();
+  }
+
+  private apiHandlers() {
+    return {
+      health: () => ({
+        status: this.draining ? ('draining' as const) : ('ok' as const),
+        liveContainers: this.sessions.size,
+        images: this.store.state.images.size,
+        journalLagSeconds: this.store.lag().seconds,
+      }),
+      metrics: () => renderMetrics(this.metricFamilies()),
+      list: () => ({
+        images: listImages(this.store.state, this.sessions.liveByImage()),
+        runtimes: [...this.store.state.runtimes.values()]
+          .sort((a, b) => a.runtime.localeCompare(b.runtime))
+          .map((rt) => ({ runtime: rt.runtime, containers: rt.containers.size, syscalls: rt.calls.size, lastActivity: rt.lastActivity })),
+        live: this.sessions.summaries(),
+      }),
+      show: (image: string) => showImage(this.store.state, image, this.sessions.liveByImage()),
+      recording: (image: string) => imageRecording(this.store.state, image),
+      profile: (image: string, query: URLSearchParams) => {
+        const opts = profileOptionsFromQuery(query);
+        const rec = imageRecording(this.store.state, image);
+        if (!rec) return undefined;
+        const { text, report } = imageProfile(rec, opts);
+        const left = report.deniedByBaseline.length - report.allowedBeyondDefault.length;
+        return {
+          text,
+          contentType: opts.format === 'oci' ? 'application/json' : 'application/yaml',
+          summary: `${report.allowed.length} syscalls allowed (${report.runtimeOnly.length} only for the runtime's start-up)` +
+            `${left ? `; ${left} recorded but denied by the baseline, left out: ${report.deniedByBaseline.join(',')}` : ''}` +
+            `${report.hasBaseline ? '' : '; no baseline'}`,
+        };
+      },
+      reset: async (image: string) => {
+        if (!this.store.state.images.has(image)) return false;
+        this.store.record({ k: 'reset', at: new Date().toISOString(), image });
+        await this.store.flush();
+        this.opts.log.info({ image }, 'recording reset');
+        return true;
+      },
+      similar: (image: string) => {
+        const needle = image.toLowerCase();
+        return [...this.store.state.images.keys()].filter((k) => k.toLowerCase().includes(needle) || needle.includes(k.toLowerCase())).sort().slice(0, 10);
+      },
+    };
+  }
+
+  private metricFamilies(): MetricFamily[] {
+    const c = this.counters;
+    const state = this.store.state;
+    const lag = this.store.lag();
+    const images = [...state.images.values()];
+    return [
+      { name: 'seccomp_recorder_containers_recorded_total', help: 'Containers attributed and recorded since the agent started.', type: 'counter', samples: [{ value: c.containersRecorded }] },
+      { name: 'seccomp_recorder_image_containers', help: 'Distinct containers recorded per image (all time, from the state).', type: 'gauge', samples: images.map((i) => ({ labels: { image: i.image }, value: i.containers.size })) },
+      { name: 'seccomp_recorder_live_listeners', help: 'Seccomp listeners being served now.', type: 'gauge', samples: [{ value: this.sessions.size }] },
+      { name: 'seccomp_recorder_notifications_total', help: 'Notifications answered (CONTINUE) since the agent started.', type: 'counter', samples: [{ value: c.notifications }] },
+      { name: 'seccomp_recorder_lost_notifications_total', help: 'Notifications answered but not counted (native table out of memory).', type: 'counter', samples: [{ value: c.lostNotifications }] },
+      { name: 'seccomp_recorder_image_unique_syscalls', help: 'Distinct (arch, syscall) pairs recorded per image.', type: 'gauge', samples: images.map((i) => ({ labels: { image: i.image }, value: i.calls.size })) },
+      {
+        name: 'seccomp_recorder_dropped_connections_total',
+        help: 'Runtime connections refused or not recorded, by reason.',
+        type: 'counter',
+        samples: [...c.dropped].map(([reason, value]) => ({ labels: { reason }, value })),
+      },
+      { name: 'seccomp_recorder_journal_lag_seconds', help: 'Age of the oldest record not yet fsynced to the journal.', type: 'gauge', samples: [{ value: lag.seconds }] },
+      { name: 'seccomp_recorder_journal_pending_records', help: 'Records applied but not yet durable.', type: 'gauge', samples: [{ value: lag.pending }] },
+      { name: 'seccomp_recorder_journal_bytes', help: 'Size of the journal since the last compaction.', type: 'gauge', samples: [{ value: this.store.journalBytes }] },
+      { name: 'seccomp_recorder_journal_write_errors_total', help: 'Journal flushes that failed (records kept for the next one).', type: 'counter', samples: [{ value: c.journalWriteErrors }] },
+    ];
+  }
+}

@@ -1,0 +1,99 @@
+// Which image a recorded container belongs to. Tried in order: the state's
+// annotations (containerd CRI, CRI-O), podman (`podman inspect`), the
+// recording profile's metadata, the bundle's config.json annotations; failing
+// all, the container id itself. Lookups are injected so the order is testable.
+import type { ListenerMetadata } from './metadata.js';
+import type { ContainerProcessState } from './state-message.js';
+
+export type IdentitySource = 'cri-annotations' | 'crio-annotations' | 'podman' | 'profile-metadata' | 'bundle-config' | 'container-id';
+
+export interface ContainerIdentity {
+  containerId: string;
+  /** The aggregation key: an image reference, or the container id when nothing names one. */
+  image: string;
+  source: IdentitySource;
+  /** Container name (Kubernetes container name, podman name). */
+  name?: string;
+  pod?: string;
+  namespace?: string;
+}
+
+/** The image key pod sandboxes ("pause" containers) share: they carry no image annotation. */
+export const SANDBOX_IMAGE = '(pod sandbox)';
+
+const CRI = {
+  image: 'io.kubernetes.cri.image-name',
+  name: 'io.kubernetes.cri.container-name',
+  pod: 'io.kubernetes.cri.sandbox-name',
+  namespace: 'io.kubernetes.cri.sandbox-namespace',
+  type: 'io.kubernetes.cri.container-type',
+};
+const CRIO = {
+  image: 'io.kubernetes.cri-o.ImageName',
+  name: 'io.kubernetes.container.name',
+  pod: 'io.kubernetes.pod.name',
+  namespace: 'io.kubernetes.pod.namespace',
+  type: 'io.kubernetes.cri-o.ContainerType',
+};
+export const PODMAN_MANAGER = { key: 'io.container.manager', value: 'libpod' };
+
+type Found = Omit<ContainerIdentity, 'containerId'>;
+
+function clean(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t && t.length <= 512 ? t : undefined;
+}
+
+function fromKeys(a: Record<string, string>, keys: typeof CRI, source: IdentitySource): Found | undefined {
+  const sandbox = a[keys.type] === 'sandbox';
+  const image = clean(a[keys.image]) ?? (sandbox ? SANDBOX_IMAGE : undefined);
+  if (!image) return undefined;
+  const found: Found = { image, source };
+  const name = clean(a[keys.name]);
+  const pod = clean(a[keys.pod]);
+  const namespace = clean(a[keys.namespace]);
+  if (name) found.name = name;
+  if (pod) found.pod = pod;
+  if (namespace) found.namespace = namespace;
+  return found;
+}
+
+/** The identity the annotations of one container name, if any. */
+export function identityFromAnnotations(a: Record<string, string>): Found | undefined {
+  return fromKeys(a, CRI, 'cri-annotations') ?? fromKeys(a, CRIO, 'crio-annotations');
+}
+
+export interface IdentityLookups {
+  /** `podman inspect` of the container: its image and name; undefined when podman does not know it. */
+  podman(containerId: string): Promise<{ image?: string; name?: string } | undefined>;
+  /** The annotations of `<bundle>/config.json`; undefined when unreadable. */
+  bundleAnnotations(bundle: string): Promise<Record<string, string> | undefined>;
+}
+
+export async function resolveIdentity(
+  state: ContainerProcessState,
+  metadata: ListenerMetadata | undefined,
+  lookups: IdentityLookups,
+): Promise<ContainerIdentity> {
+  const id = state.containerId;
+  const fromState = identityFromAnnotations(state.annotations);
+  if (fromState) return { containerId: id, ...fromState };
+
+  if (state.annotations[PODMAN_MANAGER.key] === PODMAN_MANAGER.value) {
+    const p = await lookups.podman(id);
+    const image = clean(p?.image);
+    if (image) {
+      const found: ContainerIdentity = { containerId: id, image, source: 'podman' };
+      const name = clean(p?.name);
+      if (name) found.name = name;
+      return found;
+    }
+  }
+  if (metadata?.image) return { containerId: id, image: metadata.image, source: 'profile-metadata' };
+  if (state.bundle) {
+    const a = await lookups.bundleAnnotations(state.bundle);
+    const fromBundle = a && identityFromAnnotations(a);
+    if (fromBundle) return { containerId: id, ...fromBundle, source: 'bundle-config' };
+  }
+  return { containerId: id, image: id, source: 'container-id' };
+}

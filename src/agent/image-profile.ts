@@ -1,0 +1,101 @@
+// An image's profile, as the API serves it: the image's Recording through the
+// generator (on the node's runtime default baseline unless told otherwise),
+// rendered as OCI JSON, an SPO SeccompProfile or a Pod snippet. The options
+// arrive as URL query parameters; a bad one is a UsageError naming it.
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
+import { UsageError } from '../errors.js';
+import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeArch, normalizeCap } from '../profile/baseline.js';
+import type { GenerateReport } from '../profile/generate.js';
+import { generateProfile } from '../profile/generate.js';
+import { serializeOci } from '../profile/oci.js';
+import { checkProfileName, podSnippet } from '../profile/pod.js';
+import type { Recording } from '../profile/recording.js';
+import { isValidK8sName, serializeSpo } from '../profile/spo.js';
+
+/** The node's runtime default when containers-common is installed (podman, CRI-O); `generate` uses it too. */
+export const NODE_DEFAULT_BASELINE = '/usr/share/containers/seccomp.json';
+export const PROFILE_FORMATS = ['oci', 'spo', 'pod'] as const;
+export type ProfileFormat = (typeof PROFILE_FORMATS)[number];
+
+export interface ImageProfileOptions {
+  format: ProfileFormat;
+  name?: string;
+  namespace?: string;
+  spoVersion: 'v1' | 'v1beta1';
+  /** `default` (the node's, when installed), `none`, or an absolute file path on the agent's host. */
+  baseline: string;
+  caps?: string[];
+  arches: string[];
+  allowBeyondDefault: boolean;
+}
+
+const list = (v: string | null) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+export function profileOptionsFromQuery(q: URLSearchParams): ImageProfileOptions {
+  const format = q.get('format') ?? 'oci';
+  if (!(PROFILE_FORMATS as readonly string[]).includes(format)) throw new UsageError(`format must be one of ${PROFILE_FORMATS.join(', ')}, got "${format}"`);
+  const spoVersion = q.get('spoVersion') ?? 'v1';
+  if (spoVersion !== 'v1' && spoVersion !== 'v1beta1') throw new UsageError(`spoVersion must be v1 or v1beta1, got "${spoVersion}"`);
+  const baseline = q.get('baseline') ?? 'default';
+  if (baseline !== 'default' && baseline !== 'none' && !baseline.startsWith('/'))
+    throw new UsageError(`baseline must be "default", "none" or an absolute path on the agent's host, got "${baseline}"`);
+  const opts: ImageProfileOptions = {
+    format: format as ProfileFormat,
+    spoVersion,
+    baseline,
+    arches: list(q.get('arch')).map((a) => normalizeArch(a) ?? fail(`arch: unknown architecture "${a}"`)),
+    allowBeyondDefault: q.get('allowBeyondDefault') === '1' || q.get('allowBeyondDefault') === 'true',
+  };
+  const name = q.get('name');
+  if (name) opts.name = name;
+  const namespace = q.get('namespace');
+  if (namespace) opts.namespace = namespace;
+  if (q.has('caps')) {
+    opts.caps = list(q.get('caps')).map(normalizeCap);
+    const unknown = opts.caps.filter((c) => !KNOWN_CAPS.has(c));
+    if (unknown.length) throw new UsageError(`caps: unknown capabilities ${unknown.join(', ')}`);
+  }
+  if (opts.format === 'spo' && opts.name && !isValidK8sName(opts.name))
+    throw new UsageError(`name "${opts.name}" is not a valid Kubernetes object name (lower case letters, digits, "-" and ".")`);
+  if (opts.format === 'pod') checkProfileName(opts.name ?? fail('format pod needs a name (the file name export uses)'));
+  return opts;
+}
+
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+/** A Kubernetes object name derived from an image reference: `docker.io/library/nginx:1.27` -> `nginx-1.27`. */
+export function k8sNameForImage(image: string): string {
+  const last = image.replace(/@.*$/, '').split('/').pop() ?? image;
+  const name = last.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 200);
+  return name || 'recorded';
+}
+
+export interface ImageProfile {
+  text: string;
+  report: GenerateReport;
+}
+
+export function imageProfile(recording: Recording, opts: ImageProfileOptions): ImageProfile {
+  let baselineFile: string | undefined;
+  if (opts.baseline === 'default') baselineFile = existsSync(NODE_DEFAULT_BASELINE) ? NODE_DEFAULT_BASELINE : undefined;
+  else if (opts.baseline !== 'none') baselineFile = opts.baseline;
+  const { profile, report } = generateProfile({
+    recordings: [{ file: recording.identity.image ?? 'recording', recording }],
+    baseline: baselineFile ? loadBaseline(baselineFile) : undefined,
+    caps: opts.caps ?? [...DOCKER_DEFAULT_CAPS],
+    kernel: release(),
+    arches: opts.arches,
+    allowBeyondDefault: opts.allowBeyondDefault,
+  });
+  const name = opts.name ?? k8sNameForImage(recording.identity.image ?? 'recorded');
+  let text: string;
+  if (opts.format === 'spo') {
+    const annotations: Record<string, string> = { 'seccomp-recorder/image': recording.identity.image ?? '' };
+    text = serializeSpo(profile, { name, namespace: opts.namespace, version: opts.spoVersion, annotations });
+  } else if (opts.format === 'pod') text = podSnippet(name);
+  else text = serializeOci(profile);
+  return { text, report };
+}

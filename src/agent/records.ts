@@ -1,0 +1,95 @@
+// What the agent journals: one record per event, self-contained (a record
+// never needs an earlier one to be applied, so a compaction can fall between
+// any two). Replay re-checks every record's shape before applying it.
+import { isRecord } from '../profile/json-input.js';
+import type { Observation } from '../profile/recording.js';
+import { archByName } from '../seccomp/arch.js';
+import type { IdentitySource } from './identity.js';
+
+export type Phase = 'workload' | 'runtime';
+
+/** Where a container sits inside its image: per name and per namespace. */
+export interface GroupRef {
+  namespace?: string;
+  name?: string;
+}
+
+/** A container was attributed to an image. */
+export interface ContainerRecord extends GroupRef {
+  k: 'container';
+  at: string;
+  container: string;
+  image: string;
+  source: IdentitySource;
+  pod?: string;
+  runtime: string;
+  /** Syscalls its recording profile let through unobserved. */
+  uncovered: string[];
+}
+
+/** Calls drained from one container's listener since the last drain. */
+export interface CallsRecord extends GroupRef {
+  k: 'calls';
+  at: string;
+  container: string;
+  image: string;
+  runtime: string;
+  phase: Phase;
+  calls: Observation[];
+}
+
+export interface EndRecord {
+  k: 'end';
+  at: string;
+  container: string;
+  image: string;
+  notifications: number;
+  lost: number;
+}
+
+export interface ResetRecord {
+  k: 'reset';
+  at: string;
+  image: string;
+}
+
+export type JournalRecord = ContainerRecord | CallsRecord | EndRecord | ResetRecord;
+
+const str = (v: unknown) => typeof v === 'string' && v.length > 0;
+const optStr = (v: unknown) => v === undefined || typeof v === 'string';
+const count = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+export function isObservation(o: unknown): o is Observation {
+  if (!isRecord(o) || typeof o.arch !== 'string' || !archByName(o.arch)) return false;
+  if (typeof o.nr !== 'number' || !Number.isInteger(o.nr) || !count(o.count)) return false;
+  if (o.syscall !== undefined && (typeof o.syscall !== 'string' || !/^[a-z0-9_]+$/.test(o.syscall))) return false;
+  if (o.args !== undefined) {
+    const a = o.args;
+    if (!isRecord(a) || !Array.isArray(a.names) || !Array.isArray(a.values) || typeof a.overflowed !== 'boolean') return false;
+    if (a.values.some((t) => !Array.isArray(t) || t.some((x) => typeof x !== 'string'))) return false;
+  }
+  return true;
+}
+
+/** Why the value is not a record this version writes, or undefined when it is one. */
+export function recordProblem(r: unknown): string | undefined {
+  if (!isRecord(r)) return 'not an object';
+  if (!str(r.at)) return 'no timestamp';
+  if (!str(r.image)) return 'no image';
+  switch (r.k) {
+    case 'container':
+      if (!str(r.container) || !str(r.source) || !str(r.runtime) || !Array.isArray(r.uncovered)) return 'container record incomplete';
+      if (!optStr(r.name) || !optStr(r.namespace) || !optStr(r.pod)) return 'container record has a bad name';
+      return undefined;
+    case 'calls':
+      if (!str(r.container) || !str(r.runtime) || (r.phase !== 'workload' && r.phase !== 'runtime')) return 'calls record incomplete';
+      if (!Array.isArray(r.calls) || !r.calls.every(isObservation)) return 'calls record has a bad observation';
+      return undefined;
+    case 'end':
+      return str(r.container) && count(r.notifications) && count(r.lost) ? undefined : 'end record incomplete';
+    case 'reset':
+      return undefined;
+    default:
+      return `unknown record kind ${JSON.stringify(r.k)}`;
+  }
+}

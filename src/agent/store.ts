@@ -1,0 +1,215 @@
+// The agent's durable state under --state-dir: `state.json` (a compacted
+// snapshot, generation G) plus `journal.log` (records since snapshot G).
+// Records are applied in memory at once and made durable in batches by
+// flush(); compaction writes snapshot G+1, then a fresh journal G+1, each
+// atomically, so a crash between the two leaves a stale journal that the next
+// start recognises by its generation and ignores.
+import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { InputError, UsageError } from '../errors.js';
+import { AgentState } from './aggregate.js';
+import { encodeLine, JOURNAL_VERSION, JournalWriter, parseJournal, replaceFileDurably } from './journal.js';
+import type { JournalRecord } from './records.js';
+import { recordProblem } from './records.js';
+
+export const SNAPSHOT_FILE = 'state.json';
+export const JOURNAL_FILE = 'journal.log';
+export const LOCK_FILE = 'agent.pid';
+/** Compact once the journal passes this size. */
+export const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
+
+export interface StoreOptions {
+  compactBytes?: number;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function takeLock(dir: string): Promise<string> {
+  const path = join(dir, LOCK_FILE);
+  const old = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(old) && old > 0 && old !== process.pid && isAlive(old))
+    throw new UsageError(`another agent (pid ${old}) is using ${dir}; stop it first, or give this one its own --state-dir`);
+  await replaceFileDurably(path, `${process.pid}\n`, 0o644);
+  return path;
+}
+
+export class RecordingStore {
+  private pending: string[] = [];
+  private oldestPendingAt: number | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** A compaction wrote its snapshot but not its fresh journal: the open one is stale. */
+  private journalStale = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly state: AgentState,
+    private generation: number,
+    private journal: JournalWriter,
+    private readonly lockPath: string,
+    private readonly log: Logger,
+    private readonly compactBytes: number,
+  ) {}
+
+  static async open(dir: string, log: Logger, opts: StoreOptions = {}): Promise<RecordingStore> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const lockPath = await takeLock(dir);
+    const snapshotPath = join(dir, SNAPSHOT_FILE);
+    const journalPath = join(dir, JOURNAL_FILE);
+
+    let state = new AgentState();
+    let generation = 0;
+    let snapshotLost = false;
+    const text = await readFile(snapshotPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new InputError(snapshotPath, [`cannot read: ${err.message}`], err);
+    });
+    if (text !== undefined) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        doc = undefined;
+      }
+      const version = (doc as { version?: unknown } | undefined)?.version;
+      if (typeof version === 'number' && version > 1)
+        throw new InputError(snapshotPath, [`written by a newer agent (state version ${version}); upgrade seccomp-recorder or use another --state-dir`]);
+      try {
+        ({ state, generation } = AgentState.fromSnapshot(doc, snapshotPath));
+      } catch (err) {
+        // Written atomically, so this is damage from outside. Keep the file for a human; go on with the journal.
+        const aside = `${snapshotPath}.corrupt-${Date.now()}`;
+        await rename(snapshotPath, aside);
+        snapshotLost = true;
+        log.error({ file: snapshotPath, movedTo: aside, reason: (err as Error).message }, 'unreadable state snapshot moved aside; starting from the journal alone');
+      }
+    }
+
+    const buf = await readFile(journalPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new InputError(journalPath, [`cannot read: ${err.message}`], err);
+    });
+    let journal: JournalWriter | undefined;
+    if (buf) {
+      const parsed = parseJournal(buf);
+      if (parsed.header && parsed.header.version !== JOURNAL_VERSION)
+        throw new InputError(journalPath, [`journal version ${parsed.header.version} is not one this agent reads (${JOURNAL_VERSION}); upgrade seccomp-recorder or use another --state-dir`]);
+      if (parsed.problem) {
+        log.warn(
+          { file: journalPath, line: parsed.badLine, reason: parsed.problem, keptBytes: parsed.validBytes, droppedBytes: parsed.totalBytes - parsed.validBytes },
+          'journal tail is corrupt or torn; truncating it',
+        );
+      }
+      const g = parsed.header?.generation;
+      if (g !== undefined && (g === generation || snapshotLost || g > generation)) {
+        if (g > generation && !snapshotLost) log.warn({ file: journalPath, journalGeneration: g, snapshotGeneration: generation }, 'journal is newer than the snapshot; replaying it');
+        let skipped = 0;
+        for (const r of parsed.records) {
+          if (recordProblem(r)) skipped++;
+          else state.apply(r as JournalRecord);
+        }
+        if (skipped) log.warn({ file: journalPath, skipped }, 'journal records of an unknown shape were skipped');
+        generation = Math.max(generation, g);
+        if (parsed.header) journal = await JournalWriter.reopen(journalPath, parsed.validBytes);
+      } else if (g !== undefined) {
+        log.info({ file: journalPath, journalGeneration: g, snapshotGeneration: generation }, 'journal predates the snapshot (compaction was interrupted); its records are in the snapshot');
+      }
+    }
+    journal ??= await JournalWriter.create(journalPath, generation);
+    const store = new RecordingStore(dir, state, generation, journal, lockPath, log, opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
+    // Start from a clean pair: the truncation above and any replay become the new snapshot.
+    await store.compact();
+    return store;
+  }
+
+  /** Applies the record now; it becomes durable with the next flush(). */
+  record(r: JournalRecord): void {
+    if (this.closed) return;
+    this.state.apply(r);
+    this.pending.push(encodeLine(r));
+    this.oldestPendingAt ??= Date.now();
+  }
+
+  /** Records not yet durable, and how long the oldest has waited. */
+  lag(now = Date.now()): { pending: number; seconds: number } {
+    return { pending: this.pending.length, seconds: this.oldestPendingAt === undefined ? 0 : (now - this.oldestPendingAt) / 1000 };
+  }
+
+  get journalBytes(): number {
+    return this.journal.size;
+  }
+
+  private serial(job: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(job);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes and fdatasyncs every pending record (one write, one sync). */
+  flush(): Promise<void> {
+    return this.serial(async () => {
+      if (this.journalStale) await this.compactNow();
+      if (!this.pending.length) return;
+      const lines = this.pending;
+      const since = this.oldestPendingAt;
+      this.pending = [];
+      this.oldestPendingAt = undefined;
+      try {
+        await this.journal.writeDurably(lines);
+      } catch (err) {
+        // Keep them, in order, for the next flush; the journal lag metric shows the backlog.
+        this.pending = lines.concat(this.pending);
+        this.oldestPendingAt = since;
+        throw err;
+      }
+      if (this.journal.size > this.compactBytes) await this.compactNow();
+    });
+  }
+
+  compact(): Promise<void> {
+    return this.serial(() => this.compactNow());
+  }
+
+  private async compactNow(): Promise<void> {
+    // Everything applied so far, pending records included, goes into the snapshot.
+    const next = this.generation + 1;
+    const snapshot = `${JSON.stringify(this.state.toSnapshot(next))}\n`;
+    const pending = this.pending;
+    const since = this.oldestPendingAt;
+    this.pending = [];
+    this.oldestPendingAt = undefined;
+    try {
+      await replaceFileDurably(join(this.dir, SNAPSHOT_FILE), snapshot);
+    } catch (err) {
+      this.pending = pending.concat(this.pending);
+      this.oldestPendingAt = since;
+      throw err;
+    }
+    this.generation = next;
+    this.journalStale = true;
+    const old = this.journal;
+    this.journal = await JournalWriter.create(join(this.dir, JOURNAL_FILE), next);
+    this.journalStale = false;
+    await old.close();
+    this.log.debug({ generation: next, bytes: snapshot.length }, 'state compacted');
+  }
+
+  /** Final flush and compaction; releases the state directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush().catch((err: Error) => this.log.error({ reason: err.message }, 'final journal flush failed'));
+    await this.compact().catch((err: Error) => this.log.error({ reason: err.message }, 'final compaction failed'));
+    this.closed = true;
+    await this.chain;
+    await this.journal.close();
+    await unlink(this.lockPath).catch(() => undefined);
+  }
+}

@@ -1,0 +1,134 @@
+// What the API shows of the aggregated state: the list of images, one image
+// in detail (per container name and namespace too), and an image's Recording
+// in the format `generate` reads. Deterministic: sorted, stable keys.
+import type { Observation, Recording } from '../profile/recording.js';
+import { RECORDING_KIND, RECORDING_VERSION, sortObservations } from '../profile/recording.js';
+import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
+import { TOOL } from '../version.js';
+import type { AgentState, ImageAgg } from './aggregate.js';
+import { callLabel } from './call-table.js';
+
+export interface ImageSummary {
+  image: string;
+  containers: number;
+  liveContainers: number;
+  /** Distinct (arch, syscall) pairs the workload made. */
+  syscalls: number;
+  firstSeen: string;
+  lastActivity: string;
+  runtimes: string[];
+  sources: string[];
+}
+
+function summarize(img: ImageAgg, live: Map<string, number>): ImageSummary {
+  return {
+    image: img.image,
+    containers: img.containers.size,
+    liveContainers: live.get(img.image) ?? 0,
+    syscalls: img.calls.size,
+    firstSeen: img.firstSeen,
+    lastActivity: img.lastActivity,
+    runtimes: [...img.runtimes].sort(),
+    sources: [...img.sources].sort(),
+  };
+}
+
+export function listImages(state: AgentState, live: Map<string, number>): ImageSummary[] {
+  return [...state.images.values()].sort((a, b) => a.image.localeCompare(b.image)).map((img) => summarize(img, live));
+}
+
+export interface GroupView {
+  namespace?: string;
+  name?: string;
+  containers: number;
+  lastActivity: string;
+  syscalls: number;
+  /** Calls no other group of this image made (only when there are several groups). */
+  onlyHere: string[];
+}
+
+export interface ImageDetail extends ImageSummary {
+  notifications: number;
+  lost: number;
+  /** Never observed (the recording profile let them through): always allowed in generated profiles. */
+  assumed: string[];
+  calls: Observation[];
+  /** The start-up calls of the runtimes this image ran under, attributed to them, not to the image. */
+  runtimeCalls: Record<string, string[]>;
+  groups: GroupView[];
+}
+
+export function showImage(state: AgentState, image: string, live: Map<string, number>): ImageDetail | undefined {
+  const img = state.images.get(image);
+  if (!img) return undefined;
+  const groups = [...img.groups.values()];
+  const runtimeCalls: Record<string, string[]> = {};
+  for (const rt of [...img.runtimes].sort()) runtimeCalls[rt] = state.runtimes.get(rt)?.calls.labels() ?? [];
+  return {
+    ...summarize(img, live),
+    notifications: img.notifications,
+    lost: img.lost,
+    assumed: [...img.uncovered].sort(),
+    calls: img.calls.observations(),
+    runtimeCalls,
+    groups: groups
+      .map((g) => {
+        const others = new Set<string>();
+        for (const o of groups) if (o !== g) for (const c of o.calls) others.add(c);
+        const v: GroupView = {
+          containers: g.containers.size,
+          lastActivity: g.lastActivity,
+          syscalls: g.calls.size,
+          onlyHere: groups.length > 1 ? [...g.calls].filter((c) => !others.has(c)).sort() : [],
+        };
+        if (g.namespace) v.namespace = g.namespace;
+        if (g.name) v.name = g.name;
+        return v;
+      })
+      .sort((a, b) => (a.namespace ?? '').localeCompare(b.namespace ?? '') || (a.name ?? '').localeCompare(b.name ?? '')),
+  };
+}
+
+/**
+ * The image as one Recording: its workload calls, the start-up calls of its
+ * runtimes (marked runtimeOnly), and the calls its recording profile could not
+ * observe (count 0) on each recorded arch.
+ */
+export function imageRecording(state: AgentState, image: string): Recording | undefined {
+  const img = state.images.get(image);
+  if (!img) return undefined;
+  const byKey = new Map<string, Observation>();
+  for (const o of img.calls.observations()) byKey.set(callLabel(o), o);
+  for (const rt of img.runtimes) {
+    for (const o of state.runtimes.get(rt)?.calls.observations() ?? []) {
+      const have = byKey.get(callLabel(o));
+      if (have) have.count += o.count;
+      else byKey.set(callLabel(o), { ...o, runtimeOnly: true });
+    }
+  }
+  const arches = [...new Set([...byKey.values()].map((o) => o.arch))].sort();
+  addAssumed(img, arches, byKey);
+  return {
+    kind: RECORDING_KIND,
+    version: RECORDING_VERSION,
+    identity: { image },
+    arches,
+    startedAt: img.firstSeen,
+    endedAt: img.lastActivity,
+    tool: { ...TOOL },
+    observations: sortObservations([...byKey.values()]),
+    stats: { notifications: img.notifications, lost: img.lost },
+  };
+}
+
+function addAssumed(img: ImageAgg, arches: string[], byKey: Map<string, Observation>): void {
+  for (const name of img.uncovered) {
+    for (const arch of arches) {
+      const token = archToken(arch);
+      const nr = token === undefined ? undefined : syscallNumber(token, name);
+      if (nr === undefined || nr < 0) continue;
+      const o: Observation = { arch, syscall: name, nr, count: 0 };
+      if (!byKey.has(callLabel(o))) byKey.set(callLabel(o), o);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// `seccomp-recorder agent [--state-dir DIR] [--socket PATH] [--api-socket PATH] [--drain-timeout 25s]`
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { DEFAULT_API_SOCKET } from '../agent/client.js';
+import { Agent } from '../agent/daemon.js';
+import { DEFAULT_RUNTIME_SOCKET } from '../agent/recording-profile.js';
+import type { CommonOptions } from './common.js';
+import { reportError, withCommonOptions } from './common.js';
+import { createLogger } from './logging.js';
+
+export const DEFAULT_STATE_DIR = '/var/lib/seccomp-recorder';
+
+interface AgentCliOptions extends CommonOptions {
+  stateDir: string;
+  socket: string;
+  apiSocket: string;
+  drainTimeout: string;
+  batchInterval: string;
+  podman: string;
+  podmanTimeout: string;
+}
+
+/** `25s`, `2m`, `500ms`, `1h`, or a plain number of seconds -> milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${option}: not a duration: "${text}" (use e.g. 500ms, 30s, 2m)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
+  let agent: Agent | undefined;
+  try {
+    // A daemon logs JSON lines at info unless told otherwise.
+    const level = cmd.getOptionValueSource('logLevel') === 'default' ? (opts.debug ? 'debug' : 'info') : opts.logLevel;
+    const format = cmd.getOptionValueSource('logFormat') === 'default' ? 'json' : opts.logFormat;
+    const log = createLogger(level, format);
+    const drainTimeoutMs = parseDuration(opts.drainTimeout, '--drain-timeout');
+    const batchIntervalMs = parseDuration(opts.batchInterval, '--batch-interval');
+    if (batchIntervalMs < 10 || batchIntervalMs > 1000) throw new UsageError('--batch-interval must be from 10ms to 1s (observations are fsync\'d at least once a second)');
+    const podmanTimeoutMs = parseDuration(opts.podmanTimeout, '--podman-timeout');
+
+    // Installed before start: a SIGTERM during start-up drains as soon as there is something to drain.
+    let stopping: string | undefined;
+    const onStop = (sig: NodeJS.Signals) => {
+      if (agent) void agent.shutdown(sig);
+      else stopping ??= sig;
+    };
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+    // A terminal hang-up must not take the recorded containers down with the agent.
+    process.on('SIGHUP', () => log.warn({ signal: 'SIGHUP' }, 'ignored; SIGTERM drains and stops the agent'));
+
+    agent = await Agent.start({
+      stateDir: opts.stateDir,
+      socketPath: opts.socket,
+      apiSocketPath: opts.apiSocket,
+      drainTimeoutMs,
+      batchIntervalMs,
+      log,
+      podman: { binary: opts.podman, timeoutMs: podmanTimeoutMs },
+    });
+    if (stopping) void agent.shutdown(stopping);
+    await agent.done;
+    // Everything is closed; do not let a stray handle keep a stopped agent around.
+    setTimeout(() => process.exit(0), 2000).unref();
+    return 0;
+  } catch (err) {
+    return reportError(err, opts.debug === true);
+  }
+}
+
+export function agentCommandSpec(): Command {
+  const cmd = new Command('agent')
+    .summary('record every container started with a recording profile on this node (run as root)')
+    .description(
+      'Listens on --socket for OCI runtimes (runc, crun, podman) that run containers under the profile printed by\n' +
+        '`seccomp-recorder recording-profile`, answers every notified syscall at once (CONTINUE), and aggregates\n' +
+        'what each image calls, journaled under --state-dir. `seccomp-recorder recordings ...` reads it through the\n' +
+        'API on --api-socket. SIGTERM/SIGINT drain: no new containers, live ones served until they exit or\n' +
+        '--drain-timeout passes. If the agent dies, recorded containers\' notified syscalls fail with ENOSYS.',
+    )
+    .option('--state-dir <dir>', 'where the journal and snapshot live', DEFAULT_STATE_DIR)
+    .option('--socket <path>', 'runtime socket (the recording profile\'s listenerPath)', DEFAULT_RUNTIME_SOCKET)
+    .option('--api-socket <path>', 'HTTP API socket (root-only)', DEFAULT_API_SOCKET)
+    .option('--drain-timeout <duration>', 'on SIGTERM, how long to keep serving live containers', '25s')
+    .option('--batch-interval <duration>', 'how often observations are drained and fsync\'d (<= 1s)', '1s')
+    .option('--podman <path>', 'podman binary used to name the images of podman containers', 'podman')
+    .option('--podman-timeout <duration>', 'time limit of one `podman inspect`', '3s')
+    .action(async (opts: AgentCliOptions, command: Command) => {
+      process.exitCode = await runAgent(command, opts);
+    });
+  return withCommonOptions(cmd);
+}

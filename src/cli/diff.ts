@@ -1,0 +1,120 @@
+// `seccomp-recorder diff OLD NEW [--format text|markdown|json] [--fail-on widen|any|never]`
+// Compares what two profiles mean, not their text. Exit 0 within policy,
+// 1 when --fail-on is violated, 2 usage or input error.
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { isConditionalProfile, parseBaselineText } from '../profile/baseline.js';
+import type { SyscallExists } from '../profile/canonical.js';
+import type { FailOn } from '../profile/diff.js';
+import { diffProfiles, FAIL_ON, summaryLine, violates } from '../profile/diff.js';
+import type { DiffReport, DiffSide } from '../profile/diff-render.js';
+import { renderJson, renderMarkdown, renderText, shouldColor } from '../profile/diff-render.js';
+import { parseProfileText, readInput } from '../profile/load.js';
+import { machineTarget, resolveForTarget } from '../profile/machine.js';
+import type { Profile } from '../profile/model.js';
+import { archToken, libseccompVersion, syscallNumber } from '../seccomp/libseccomp.js';
+import type { CommonOptions } from './common.js';
+import { reportError, withCommonOptions, writeStdout } from './common.js';
+
+const FORMATS = ['text', 'markdown', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+interface DiffCliOptions extends CommonOptions {
+  format: Format;
+  failOn: FailOn;
+}
+
+export function diffCommandSpec(): Command {
+  const cmd = new Command('diff')
+    .summary('compare what two profiles allow; fail CI when the new one allows more')
+    .description(
+      'Compares two profiles (OCI JSON or SPO SeccompProfile YAML, in any mix) by meaning, per architecture\n' +
+        'and syscall: rule order and how names are grouped do not matter. Each change is a widening,\n' +
+        'a narrowing or neutral; widenings of dangerous syscalls are marked. The last line is always a summary.\n' +
+        'Exit status: 0 within --fail-on, 1 when --fail-on is violated, 2 usage or input error.',
+    )
+    .argument('<old>', 'the profile before (e.g. the committed one), or - for stdin')
+    .argument('<new>', 'the profile after (e.g. the one just recorded), or - for stdin')
+    .addOption(new Option('--format <format>', 'output format (json: stable schema, see docs/diff.md)').choices(FORMATS).default('text'))
+    .addOption(new Option('--fail-on <policy>', 'exit 1 when the diff widens, has any change, or never').choices(FAIL_ON).default('widen'))
+    .action(async (oldFile: string, newFile: string, opts: DiffCliOptions) => {
+      process.exitCode = await runDiff(oldFile, newFile, opts);
+    });
+  return withCommonOptions(cmd);
+}
+
+interface LoadedSide {
+  side: DiffSide;
+  profile: Profile;
+  notes: string[];
+}
+
+/**
+ * Reads one side. JSON goes through the runtime-default reader, so Docker/moby
+ * and containers-common profiles (errno names) load too; their conditional
+ * rules are resolved for this machine, as `validate` does.
+ */
+function loadSide(file: string): LoadedSide {
+  const { text, label } = readInput(file);
+  let side: DiffSide;
+  let profile: Profile;
+  if (text.trimStart().startsWith('{')) {
+    profile = parseBaselineText(text, label);
+    side = { file: label, format: 'oci' };
+  } else {
+    const loaded = parseProfileText(text, label);
+    profile = loaded.profile;
+    side = { file: label, format: loaded.format, ...(loaded.name ? { name: loaded.name } : {}) };
+  }
+  const notes: string[] = [];
+  if (isConditionalProfile(profile)) {
+    const target = machineTarget();
+    const resolved = resolveForTarget(profile, target);
+    profile = resolved.profile;
+    notes.push(`${label}: Docker-shaped includes/excludes resolved for this machine (${target.arches.join(', ')}; Docker's default capabilities; kernel ${target.kernel})`);
+    notes.push(...resolved.notes.map((n) => `${label}: ${n}`));
+  }
+  return { side, profile, notes };
+}
+
+/** Syscall existence through libseccomp, or undefined (with a note) when it is not installed. */
+function libseccompExists(notes: string[]): SyscallExists | undefined {
+  try {
+    libseccompVersion();
+  } catch (err) {
+    notes.push(`libseccomp is not available (${(err as Error).message}); every syscall is taken to exist on every architecture`);
+    return undefined;
+  }
+  return (arch, name) => {
+    const token = archToken(arch);
+    const nr = token === undefined ? undefined : syscallNumber(token, name);
+    // -100 .. -9999 are libseccomp's multiplexed calls (socket, ipc via socketcall/ipc on x86):
+    // rules for them work; <= -10000 means the arch lacks the syscall.
+    return nr === undefined ? undefined : nr > -10000;
+  };
+}
+
+async function runDiff(oldFile: string, newFile: string, opts: DiffCliOptions): Promise<number> {
+  try {
+    if (oldFile === '-' && newFile === '-') throw new UsageError('only one of <old> and <new> can be - (stdin)');
+    const before = loadSide(oldFile);
+    const after = loadSide(newFile);
+    const notes = [...before.notes, ...after.notes];
+    const exists = libseccompExists(notes);
+    const result = diffProfiles(before.profile, after.profile, { exists });
+    const failed = violates(result.summary, opts.failOn);
+    const report: DiffReport = { old: before.side, new: after.side, result, failOn: opts.failOn, failed, notes: [...notes, ...result.notes] };
+    if (opts.format === 'json') {
+      await writeStdout(renderJson(report));
+      // stdout stays one JSON document; the summary line still ends what a job log shows.
+      process.stderr.write(`${summaryLine(result.summary)}\n`);
+    } else if (opts.format === 'markdown') {
+      await writeStdout(renderMarkdown(report));
+    } else {
+      await writeStdout(renderText(report, { color: shouldColor(process.stdout, process.env) }));
+    }
+    return failed ? 1 : 0;
+  } catch (err) {
+    return reportError(err, opts.debug === true);
+  }
+}

@@ -1,0 +1,81 @@
+// `seccomp-recorder recording-profile --runtime runc|crun [--socket PATH] [-o FILE]`
+import { lstatSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import type { RecordingRuntime } from '../agent/recording-profile.js';
+import { DEFAULT_RUNTIME_SOCKET, recordingProfile } from '../agent/recording-profile.js';
+import { serializeOci } from '../profile/oci.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import type { CommonOptions } from './common.js';
+import { reportError, withCommonOptions, writeStdout } from './common.js';
+import { parseArchList } from './generate.js';
+
+interface RecordingProfileCliOptions extends CommonOptions {
+  runtime: RecordingRuntime;
+  socket: string;
+  uncovered: 'allow' | 'log';
+  image?: string;
+  arch?: string;
+  output?: string;
+  quiet?: boolean;
+}
+
+function socketWarning(path: string): string | undefined {
+  try {
+    if (lstatSync(path).isSocket()) return undefined;
+    return `${path} is not a socket`;
+  } catch {
+    return `no agent socket at ${path} yet`;
+  }
+}
+
+async function runRecordingProfile(opts: RecordingProfileCliOptions): Promise<number> {
+  try {
+    if (!opts.socket.startsWith('/')) throw new UsageError(`--socket must be an absolute path (the runtime connects to it), got "${opts.socket}"`);
+    if (opts.uncovered === 'log' && opts.runtime !== 'runc') throw new UsageError('--uncovered applies to --runtime runc (crun notifies on everything)');
+    const r = recordingProfile({ runtime: opts.runtime, socketPath: opts.socket, uncovered: opts.uncovered, image: opts.image, arches: parseArchList(opts.arch) });
+    const text = serializeOci(r.profile);
+    if (opts.output) writeFileAtomic(opts.output, text);
+    else await writeStdout(text);
+    if (!opts.quiet) {
+      const lines = [
+        r.notifiedNames
+          ? `seccomp-recorder: ${opts.runtime} profile: NOTIFY on ${r.notifiedNames} syscalls, default ${r.profile.defaultAction.kind.toUpperCase()}`
+          : `seccomp-recorder: ${opts.runtime} profile: NOTIFY is the default action (every syscall is observed)`,
+      ];
+      if (r.uncovered.length)
+        lines.push(`  not observed (runc refuses NOTIFY on them), always allowed in generated profiles: ${r.uncovered.join(', ')}`);
+      if (r.notifiedNames)
+        lines.push(`  not observed either: syscalls newer than libseccomp knows (above ${Object.entries(r.highestKnown).map(([a, n]) => `${a} #${n}`).join(', ')})`);
+      const warn = socketWarning(opts.socket);
+      if (warn) lines.push(`  warning: ${warn}: start \`seccomp-recorder agent\` before any container uses this profile (runc hangs when the socket is missing)`);
+      process.stderr.write(`${lines.join('\n')}\n`);
+    }
+    return 0;
+  } catch (err) {
+    return reportError(err instanceof RangeError ? new UsageError(err.message) : err, opts.debug === true);
+  }
+}
+
+export function recordingProfileCommandSpec(): Command {
+  const cmd = new Command('recording-profile')
+    .summary('print the seccomp profile that sends a container\'s syscalls to the agent')
+    .description(
+      'Prints an OCI seccomp profile whose listenerPath is the agent\'s socket. Use it as a container\'s seccomp\n' +
+        'profile in staging (Kubernetes localhostProfile, podman --security-opt seccomp=FILE, runc/crun config.json).\n' +
+        'runc refuses NOTIFY as the default action and on write: its profile notifies on every other syscall\n' +
+        'libseccomp knows and lets write through (always allowed in generated profiles). crun accepts NOTIFY as\n' +
+        'the default, so its profile observes everything. The runc profile works with crun too.',
+    )
+    .addOption(new Option('--runtime <runtime>', 'the OCI runtime that will apply it').choices(['runc', 'crun']).default('runc'))
+    .option('--socket <path>', 'the agent\'s runtime socket', DEFAULT_RUNTIME_SOCKET)
+    .addOption(new Option('--uncovered <action>', 'runc: what happens to calls NOTIFY cannot cover (log: audit records)').choices(['allow', 'log']).default('allow'))
+    .option('--image <name>', 'image name for containers whose annotations name none (carried in listenerMetadata)')
+    .option('--arch <list>', 'architectures, comma-separated (default: this kernel\'s native and compat ones)')
+    .option('-o, --output <file>', 'write here (atomically) instead of stdout')
+    .option('-q, --quiet', 'no notes on stderr')
+    .action(async (opts: RecordingProfileCliOptions) => {
+      process.exitCode = await runRecordingProfile(opts);
+    });
+  return withCommonOptions(cmd);
+}

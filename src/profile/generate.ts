@@ -1,0 +1,280 @@
+// Recordings -> the profile people deploy: for each recorded syscall the
+// baseline's own rules (argument conditions included, so never looser than
+// the runtime default), plus the runtime's start-up set; names checked per
+// arch with libseccomp. Pure apart from libseccomp look-ups; deterministic.
+import { InputError } from '../errors.js';
+import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
+import type { BaselineTarget } from './baseline.js';
+import { callVerdict, isAllowingAction, normalizeArch, recordedArgsByIndex, resolveBaselineWithNotes, rulesFor } from './baseline.js';
+import type { Action, Profile, Rule } from './model.js';
+import { actionsEqual, compareConditions, conditionListsEqual, DEFAULT_ERRNO_EPERM } from './model.js';
+import type { Observation, Recording } from './recording.js';
+
+export interface RecordingInput {
+  file: string;
+  recording: Recording;
+}
+
+export interface RuntimeBaseSet {
+  /** e.g. "runc 1.1.5" */
+  label: string;
+  /** Names per libseccomp arch. */
+  syscalls: Record<string, string[]>;
+}
+
+export interface GenerateOptions {
+  recordings: RecordingInput[];
+  /** The runtime default as parsed (may still hold includes/excludes); undefined = no baseline. */
+  baseline?: Profile;
+  /** Capabilities and kernel the baseline is resolved for. */
+  caps: string[];
+  kernel: string;
+  /** Extra target architectures (`--arch`); recorded ones are always included. */
+  arches?: string[];
+  runtimeBase?: RuntimeBaseSet;
+  allowBeyondDefault?: boolean;
+}
+
+export interface GenerateReport {
+  arches: string[];
+  /** Names the profile allows (with or without conditions), sorted. */
+  allowed: string[];
+  /** Allowed only under the baseline's argument conditions. */
+  conditional: string[];
+  /** Recorded names the baseline denies: left out (or allowed anyway with allowBeyondDefault). */
+  deniedByBaseline: string[];
+  allowedBeyondDefault: string[];
+  /** Recorded argument values the baseline's conditions deny (the call fails under the default too, and here). */
+  deniedArgs: { syscall: string; arch: string; args: string }[];
+  /** Names that came only from the runtime base set. */
+  fromRuntimeBase: string[];
+  /** Recorded only during the runtime's start-up (observations marked runtimeOnly). */
+  runtimeOnly: string[];
+  /** Numbers libseccomp could not name: cannot be written in a profile. */
+  unnamed: { arch: string; nr: number; count: number }[];
+  /** How many recordings contained each name. */
+  coverage: Record<string, number>;
+  baselineNotes: string[];
+  hasBaseline: boolean;
+}
+
+export interface GenerateResult {
+  profile: Profile;
+  report: GenerateReport;
+}
+
+/** Target arches: the ones asked for, in that order, then any other recorded ones, sorted. */
+export function targetArches(recordings: RecordingInput[], asked: string[] = []): string[] {
+  const out: string[] = [];
+  for (const a of asked) {
+    const n = normalizeArch(a);
+    if (!n) throw new RangeError(`unknown architecture ${JSON.stringify(a)}`);
+    if (!out.includes(n)) out.push(n);
+  }
+  const recorded = new Set<string>();
+  for (const { recording } of recordings) {
+    for (const a of recording.arches) recorded.add(a);
+    for (const o of recording.observations) recorded.add(o.arch);
+  }
+  for (const a of [...recorded].sort()) if (!out.includes(a)) out.push(a);
+  return out;
+}
+
+/** Where libseccomp has the name among `arches`: 'some' arch, 'none' of them, or 'unknown' to libseccomp. */
+export function nameExistence(name: string, arches: string[]): 'some' | 'none' | 'unknown' {
+  let known = false;
+  for (const a of arches) {
+    const token = archToken(a);
+    if (token === undefined) continue;
+    const nr = syscallNumber(token, name);
+    if (nr === undefined) continue;
+    known = true;
+    if (nr >= 0) return 'some';
+  }
+  return known ? 'none' : 'unknown';
+}
+
+interface NameSource {
+  recordedIn: Set<string>;
+  workload: boolean;
+  runtimeOnly: boolean;
+  fromBase: boolean;
+  /** Where the name was first seen, for error messages. */
+  where: { file: string; path: string };
+}
+
+function collectNames(opts: GenerateOptions, arches: string[]): { names: Map<string, NameSource>; unnamed: GenerateReport['unnamed'] } {
+  const names = new Map<string, NameSource>();
+  const unnamed: GenerateReport['unnamed'] = [];
+  const entry = (name: string, where: NameSource['where']) => {
+    let s = names.get(name);
+    if (!s) names.set(name, (s = { recordedIn: new Set(), workload: false, runtimeOnly: false, fromBase: false, where }));
+    return s;
+  };
+  for (const { file, recording } of opts.recordings) {
+    recording.observations.forEach((o: Observation, i) => {
+      if (!o.syscall) {
+        unnamed.push({ arch: o.arch, nr: o.nr, count: o.count });
+        return;
+      }
+      const s = entry(o.syscall, { file, path: `observations[${i}].syscall` });
+      s.recordedIn.add(file);
+      if (o.runtimeOnly) s.runtimeOnly = true;
+      else s.workload = true;
+    });
+  }
+  if (opts.runtimeBase) {
+    for (const arch of arches) {
+      for (const name of opts.runtimeBase.syscalls[arch] ?? []) {
+        entry(name, { file: opts.runtimeBase.label, path: `syscalls.${arch}` }).fromBase = true;
+      }
+    }
+  }
+  unnamed.sort((a, b) => a.arch.localeCompare(b.arch) || a.nr - b.nr);
+  return { names, unnamed };
+}
+
+/** The generated profile's default: the baseline's denial, or EPERM when the baseline allows by default. */
+function generatedDefault(baseline: Profile | undefined): { action: Action; errnoRet?: number } {
+  if (baseline && !isAllowingAction(baseline.defaultAction.kind) && baseline.defaultAction.kind !== 'notify' && baseline.defaultAction.kind !== 'trace') {
+    const errnoRet = baseline.defaultAction.kind === 'errno' ? (baseline.defaultErrnoRet ?? DEFAULT_ERRNO_EPERM) : baseline.defaultErrnoRet;
+    return { action: { ...baseline.defaultAction }, errnoRet };
+  }
+  return { action: { kind: 'errno' }, errnoRet: DEFAULT_ERRNO_EPERM };
+}
+
+const PLAIN_ALLOW: Action = { kind: 'allow' };
+
+/**
+ * The rules the baseline applies to one name, made explicit: its own rules,
+ * plus a plain allow when the baseline's default allows and no rule covers
+ * the name unconditionally. Empty when the default (a denial) applies.
+ */
+function baselineRulesFor(resolved: Profile, name: string): Rule[] {
+  const rules = rulesFor(resolved, name);
+  if (isAllowingAction(resolved.defaultAction.kind) && !rules.some((r) => r.args.length === 0)) {
+    rules.push({ names: [name], action: { ...resolved.defaultAction }, args: [] });
+  }
+  return rules;
+}
+
+/** Rules with the same action and conditions share one entry; output order is canonical. */
+export function groupRules(rules: Rule[]): Rule[] {
+  const groups: Rule[] = [];
+  for (const r of rules) {
+    const args = [...r.args].sort(compareConditions);
+    const g = groups.find((x) => actionsEqual(x.action, r.action) && conditionListsEqual(x.args, args));
+    if (g) {
+      for (const n of r.names) if (!g.names.includes(n)) g.names.push(n);
+    } else groups.push({ names: [...r.names], action: { ...r.action }, args });
+  }
+  for (const g of groups) g.names.sort();
+  const key = (r: Rule) => JSON.stringify([r.action.kind, r.action.ret ?? null, r.args.map((c) => [c.index, c.op, String(c.value), String(c.valueTwo)])]);
+  return groups.sort((a, b) => {
+    // The plain allow list first: it is what a reader looks for.
+    const pa = a.args.length === 0 && a.action.kind === 'allow' && a.action.ret === undefined ? 0 : 1;
+    const pb = b.args.length === 0 && b.action.kind === 'allow' && b.action.ret === undefined ? 0 : 1;
+    return pa - pb || a.names[0].localeCompare(b.names[0]) || key(a).localeCompare(key(b));
+  });
+}
+
+export function generateProfile(opts: GenerateOptions): GenerateResult {
+  const arches = targetArches(opts.recordings, opts.arches);
+  if (!arches.length) throw new RangeError('no architecture: the recordings saw no calls and no --arch was given');
+  const { names, unnamed } = collectNames(opts, arches);
+
+  const problems = new Map<string, string[]>();
+  for (const [name, src] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
+    const where = nameExistence(name, arches);
+    if (where === 'some') continue;
+    const why = where === 'unknown' ? `libseccomp does not know the syscall "${name}"` : `"${name}" exists on none of ${arches.join(', ')}`;
+    if (!problems.has(src.where.file)) problems.set(src.where.file, []);
+    problems.get(src.where.file)!.push(`${src.where.path}: ${why}`);
+  }
+  if (problems.size) {
+    const [file, list] = [...problems][0];
+    throw new InputError(file, list);
+  }
+
+  const target: BaselineTarget = { arches, caps: opts.caps, kernel: opts.kernel };
+  const resolved = opts.baseline ? resolveBaselineWithNotes(opts.baseline, target) : undefined;
+  const def = generatedDefault(resolved?.profile);
+  // A rule's errno without errnoRet is EPERM (runtime-spec); defaultErrnoRet is the default's alone.
+  const isDefault = (a: Action) =>
+    a.kind === def.action.kind && (a.kind !== 'errno' || (a.ret ?? DEFAULT_ERRNO_EPERM) === (def.errnoRet ?? DEFAULT_ERRNO_EPERM));
+
+  const out: Rule[] = [];
+  const report: GenerateReport = {
+    arches,
+    allowed: [],
+    conditional: [],
+    deniedByBaseline: [],
+    allowedBeyondDefault: [],
+    deniedArgs: [],
+    fromRuntimeBase: [],
+    runtimeOnly: [],
+    unnamed,
+    coverage: {},
+    baselineNotes: resolved?.notes ?? [],
+    hasBaseline: resolved !== undefined,
+  };
+  for (const [name, src] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
+    if (src.recordedIn.size) report.coverage[name] = src.recordedIn.size;
+    if (src.fromBase && !src.recordedIn.size) report.fromRuntimeBase.push(name);
+    if (src.runtimeOnly && !src.workload) report.runtimeOnly.push(name);
+    if (!resolved) {
+      out.push({ names: [name], action: PLAIN_ALLOW, args: [] });
+      report.allowed.push(name);
+      continue;
+    }
+    const rules = baselineRulesFor(resolved.profile, name);
+    if (rules.some((r) => isAllowingAction(r.action.kind))) {
+      // Keep every rule the default has for it, denials with conditions too.
+      for (const r of rules) if (!(r.args.length === 0 && isDefault(r.action))) out.push(r);
+      report.allowed.push(name);
+      if (!rules.some((r) => isAllowingAction(r.action.kind) && r.args.length === 0)) report.conditional.push(name);
+      continue;
+    }
+    report.deniedByBaseline.push(name);
+    if (opts.allowBeyondDefault) {
+      out.push({ names: [name], action: PLAIN_ALLOW, args: [] });
+      report.allowed.push(name);
+      report.allowedBeyondDefault.push(name);
+    } else {
+      // Same denial as the default (clone3's ENOSYS lets glibc fall back to clone).
+      for (const r of rules) if (!isDefault(r.action)) out.push(r);
+    }
+  }
+
+  if (resolved) report.deniedArgs = deniedRecordedArgs(opts.recordings, resolved.profile, new Set(report.allowed.filter((n) => !report.allowedBeyondDefault.includes(n))));
+
+  const profile: Profile = {
+    defaultAction: def.action,
+    architectures: arches,
+    rules: groupRules(out),
+    flags: [],
+  };
+  if (def.errnoRet !== undefined) profile.defaultErrnoRet = def.errnoRet;
+  return { profile, report };
+}
+
+/** Recorded argument tuples of allowed syscalls that the baseline's conditions deny. */
+function deniedRecordedArgs(recordings: RecordingInput[], baseline: Profile, allowed: Set<string>): GenerateReport['deniedArgs'] {
+  const seen = new Set<string>();
+  const out: GenerateReport['deniedArgs'] = [];
+  for (const { recording } of recordings) {
+    for (const o of recording.observations) {
+      if (!o.syscall || !o.args || !allowed.has(o.syscall)) continue;
+      for (const tuple of o.args.values) {
+        const args = recordedArgsByIndex(o.syscall, o.args.names, tuple);
+        if (!args || callVerdict(baseline, o.syscall, args) !== 'denied') continue;
+        const text = o.args.names.map((n, i) => `${n}=${tuple[i]}`).join(', ');
+        const key = `${o.arch}/${o.syscall}/${text}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ syscall: o.syscall, arch: o.arch, args: text });
+      }
+    }
+  }
+  return out.sort((a, b) => a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch) || a.args.localeCompare(b.args));
+}
