@@ -164,7 +164,7 @@ static int lowest_free_fd(void)
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: seccomp-recorder-launcher [--status-fd N] [--bpf FILE] [--listener]\n"
+            "usage: seccomp-recorder-launcher [--status-fd N] [--bpf FILE] [--listener] [--flags N]\n"
             "                                 [--no-new-privs always|auto] -- CMD [ARG...]\n"
             "Installs a seccomp filter (by default: notify on every syscall) and execs CMD.\n"
             "Meant to be started by seccomp-recorder, which supervises the listener.\n");
@@ -194,6 +194,13 @@ int main(int argc, char **argv)
                 status_fd = -1;
         } else if (strcmp(argv[i], "--bpf") == 0 && i + 1 < argc) {
             bpf_file = argv[++i];
+        } else if (strcmp(argv[i], "--flags") == 0 && i + 1 < argc) {
+            /* extra SECCOMP_FILTER_FLAG_* bits from the profile (LOG, SPEC_ALLOW, ...) */
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 0);
+            if (*end || v > 0xffff)
+                usage();
+            flags |= (unsigned int)v;
         } else if (strcmp(argv[i], "--listener") == 0) {
             want_listener = 1;
         } else if (strcmp(argv[i], "--no-new-privs") == 0 && i + 1 < argc) {

@@ -178,3 +178,23 @@ t.test('a profile that does not compile, a missing profile, a missing command', 
   t.equal(usage.code, 2);
   t.match(usage.stderr, /required option '--profile <file>' not specified/);
 });
+
+t.test('profile flags go to seccomp(2); WAIT_KILLABLE_RECV only with a listener', { skip: noGcc }, async (t) => {
+  const p = await profiles();
+  const doc = JSON.parse(readFileSync(p.withoutFlock, 'utf8'));
+  doc.flags = ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'];
+  const flagged = join(p.dir, 'flagged.json');
+  writeFileSync(flagged, JSON.stringify(doc));
+  const r = await runCli(['run', '--profile', flagged, '--', p.bin]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, 'flock: errno 1 (EPERM)\n', 'enforced with the flags');
+  t.equal(r.stderr, '', 'no warning: both flags were applied');
+  doc.flags = ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+  writeFileSync(flagged, JSON.stringify(doc));
+  const w = await runCli(['run', '--profile', flagged, '--', p.bin]);
+  t.equal(w.code, 0, w.stderr);
+  t.match(w.stderr, 'warning: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV cannot apply without a listener');
+  const c = await runCli(['run', '--complain', '--profile', flagged, '--', p.bin]);
+  t.equal(c.code, 0, c.stderr);
+  t.notMatch(c.stderr, 'cannot apply', 'with a listener the flag is applied');
+});

@@ -6,7 +6,7 @@ import { readInput } from '../profile/load.js';
 import { machineTarget, resolveForTarget } from '../profile/machine.js';
 import { parseAnyProfile } from '../profile/validate.js';
 import type { EnforceResult, NotifiedCall } from '../record/enforce.js';
-import { flagsNotApplied, runUnderProfile } from '../record/enforce.js';
+import { runUnderProfile } from '../record/enforce.js';
 import { nativeArchName } from '../seccomp/arch.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
@@ -76,8 +76,6 @@ async function runRun(command: string[], opts: RunOptions): Promise<number> {
     };
     if (conditional) warn(`${input.label} has Docker-style conditional rules; resolved for ${target.arches.join(', ')} with Docker's default capabilities`);
     for (const n of notes) warn(n);
-    const ignored = flagsNotApplied(profile);
-    if (ignored.length) warn(`the launcher cannot apply ${ignored.join(', ')}; the filter is installed without ${ignored.length === 1 ? 'it' : 'them'}`);
     const r = await runUnderProfile({
       profile,
       command,
@@ -87,6 +85,8 @@ async function runRun(command: string[], opts: RunOptions): Promise<number> {
         if (!opts.quiet) process.stderr.write('seccomp-recorder: the command exited; waiting for its descendants (Ctrl-C to stop waiting)\n');
       },
     });
+    if (r.ignoredFlags.length)
+      warn(`${r.ignoredFlags.join(', ')} cannot apply without a listener; the filter was installed without ${r.ignoredFlags.length === 1 ? 'it' : 'them'}`);
     if (opts.report) {
       const doc = {
         profile: input.label,

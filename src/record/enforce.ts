@@ -26,9 +26,21 @@ import type { RawEntry } from './native.js';
  */
 const HANDOVER_SYSCALLS = ['execve', 'execveat'];
 
-/** The profile's filter flags the launcher cannot pass to seccomp(2); TSYNC is moot, it is single-threaded. */
-export function flagsNotApplied(profile: Profile): string[] {
-  return profile.flags.filter((f) => f !== 'SECCOMP_FILTER_FLAG_TSYNC');
+/** seccomp(2) flag bits the launcher passes for the profile's `flags`. TSYNC is moot: the launcher is single-threaded. */
+const FLAG_BITS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_LOG: 1 << 1,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 1 << 2,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 1 << 5,
+};
+
+/** The flag bits to install the profile with; WAIT_KILLABLE_RECV only means something with a listener. */
+export function seccompFlagBits(profile: Profile, listener: boolean): number {
+  return profile.flags.reduce((bits, f) => (f === 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV' && !listener ? bits : bits | (FLAG_BITS[f] ?? 0)), 0);
+}
+
+/** The profile's filter flags the launcher does not pass to seccomp(2). */
+export function flagsNotApplied(profile: Profile, listener: boolean): string[] {
+  return profile.flags.filter((f) => f !== 'SECCOMP_FILTER_FLAG_TSYNC' && !(FLAG_BITS[f] && (listener || f !== 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV')));
 }
 
 export interface EnforceOptions {
@@ -174,13 +186,14 @@ export async function runUnderProfile(opts: EnforceOptions): Promise<EnforceResu
       command: opts.command,
       bpfFile,
       listener,
+      seccompFlags: seccompFlagBits(opts.profile, listener),
       captureExe: listener,
       logger: opts.logger,
       onWaitingForDescendants: opts.onWaitingForDescendants,
     });
     if (listener && result.session?.attached !== 1) throw new NativeError('the command ended before its listener could be taken; nothing was checked');
     const { wouldDeny, notified } = listener ? classify(opts.profile, result.entries, forced) : { wouldDeny: [], notified: [] };
-    return { result, wouldDeny, notified, ignoredFlags: flagsNotApplied(opts.profile) };
+    return { result, wouldDeny, notified, ignoredFlags: flagsNotApplied(opts.profile, listener) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

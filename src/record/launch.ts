@@ -18,6 +18,8 @@ export interface LaunchOptions {
   command: string[];
   /** A raw BPF program file to install instead of "notify on everything". */
   bpfFile?: string;
+  /** Extra SECCOMP_FILTER_FLAG_* bits for seccomp(2) (the profile's LOG, SPEC_ALLOW...). */
+  seccompFlags?: number;
   /** Request a listener and serve it. */
   listener: boolean;
   watches?: ResolvedWatch[];
@@ -84,6 +86,7 @@ export function launch(opts: LaunchOptions): Promise<LaunchResult> {
   const args = ['--status-fd', '3'];
   if (opts.bpfFile) args.push('--bpf', opts.bpfFile);
   if (opts.listener) args.push('--listener');
+  if (opts.seccompFlags) args.push('--flags', String(opts.seccompFlags));
   args.push('--', ...opts.command);
   const log = opts.logger;
   const startedAt = new Date();
