@@ -154,6 +154,14 @@ t.test('overlapping rules: a deny inside an allowed range', async (t) => {
   t.same(possibleActions(t1, [40n]).map((a) => a.kind).sort(), ['allow', 'errno'], 'both may apply at the overlap');
 });
 
+t.test('too many argument combinations: counted as a widening, with a note', async (t) => {
+  const masks = (v: number) => ({ syscalls: [{ ...allow('ioctl'), args: [0, 1, 2, 3, 4, 5].map((i) => arg(i, 'MASKED_EQ', 0xffff, v)) }] });
+  const r = diff(masks(1), masks(2));
+  t.match(syscallOnly(r), { kind: 'conditions', class: 'widen', syscall: 'ioctl' });
+  t.same(r.notes, ['too many argument conditions to compare exactly, counted as widening: ioctl']);
+  t.same(diff(masks(1), masks(1)).changes, [], 'identical rules are still equal');
+});
+
 t.test('unconditional rules: they override conditional ones, the first one wins (libseccomp 2.5.4)', async (t) => {
   const v = canonicalProfile(oci({ syscalls: [{ ...allow('socket'), args: [arg(0, 'EQ', 40)] }, { names: ['socket'], action: 'SCMP_ACT_LOG' }, allow('socket')] }));
   t.same(treatmentOf(v, 'socket'), { via: 'rule', unconditional: { kind: 'log' }, clauses: [], otherwise: { kind: 'errno', ret: 1 } });

@@ -50,6 +50,11 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
     process.on('SIGINT', onStop);
     // A terminal hang-up must not take the recorded containers down with the agent.
     process.on('SIGHUP', () => log.warn({ signal: 'SIGHUP' }, 'ignored; SIGTERM drains and stops the agent'));
+    // Dying would fail every recorded container's notified calls (ENOSYS) and hang runc's new ones:
+    // a bug in one request is logged, and the native threads keep answering.
+    const internal = (err: unknown) => log.error({ reason: (err as Error)?.stack ?? String(err) }, 'internal error; the agent keeps serving containers');
+    process.on('uncaughtException', internal);
+    process.on('unhandledRejection', internal);
 
     agent = await Agent.start({
       stateDir: opts.stateDir,

@@ -2,14 +2,11 @@
 // containers-common profiles, and resolves their conditional rules (`includes`/
 // `excludes` by caps, arches, minKernel; `archMap`) into plain rules for one
 // target, the way moby's setupSeccomp does for one host.
-import { constants as osConstants } from 'node:os';
 import { InputError } from '../errors.js';
 import { archByAnyName, archesOfKernel } from '../seccomp/arch.js';
 import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
-import { describe, isRecord, parseJsonDocument, Problems } from './json-input.js';
 import { parseProfileText, readInput } from './load.js';
 import type { ActionKind, Profile, Rule, RuleFilter } from './model.js';
-import { profileFromOciObject } from './oci.js';
 
 /** The capability set Docker (and containerd's CRI plugin) give a container by default. */
 export const DOCKER_DEFAULT_CAPS: readonly string[] = [
@@ -235,47 +232,9 @@ export function isConditionalProfile(profile: Profile): boolean {
   return profile.archMap !== undefined || profile.rules.some((r) => r.includes || r.excludes);
 }
 
-function errnoNumber(name: string): number | undefined {
-  return (osConstants.errno as Record<string, number>)[name];
-}
-
-/**
- * containers-common writes `defaultErrno` and per-rule `errno` (names) next to
- * the numeric `defaultErrnoRet`/`errnoRet`. Check that they agree, fill the
- * number from the name when only the name is there, and drop the names so the
- * OCI parser sees a standard document.
- */
-function foldErrnoNames(doc: Record<string, unknown>, problems: Problems): Record<string, unknown> {
-  const fold = (obj: Record<string, unknown>, nameKey: string, retKey: string, path: string) => {
-    if (obj[nameKey] === undefined) return obj;
-    const copy = { ...obj };
-    const name = copy[nameKey];
-    delete copy[nameKey];
-    const nr = typeof name === 'string' ? errnoNumber(name) : undefined;
-    if (nr === undefined) {
-      problems.add(`${path}${nameKey}`, `unknown errno name ${describe(name)}`);
-      return copy;
-    }
-    if (copy[retKey] === undefined) copy[retKey] = nr;
-    else if (copy[retKey] !== nr)
-      problems.add(`${path}${nameKey}`, `${name} is ${nr}, but ${retKey} says ${describe(copy[retKey])}`);
-    return copy;
-  };
-  const out = fold(doc, 'defaultErrno', 'defaultErrnoRet', '');
-  if (Array.isArray(out.syscalls))
-    out.syscalls = out.syscalls.map((r, i) => (isRecord(r) ? fold(r, 'errno', 'errnoRet', `syscalls[${i}].`) : r));
-  return out;
-}
-
 /** Parses a runtime default profile (moby, containerd, containers-common or plain OCI; JSON or SPO YAML). */
 export function parseBaselineText(text: string, file: string): Profile {
-  if (!text.trimStart().startsWith('{')) return parseProfileText(text, file).profile;
-  const doc = parseJsonDocument(text, file);
-  if (!isRecord(doc)) throw new InputError(file, [`expected a seccomp profile object, got ${describe(doc)}`]);
-  const problems = new Problems();
-  const folded = foldErrnoNames(doc, problems);
-  problems.throwIfAny(file);
-  const profile = profileFromOciObject(folded, file);
+  const profile = parseProfileText(text, file).profile;
   if (profile.archMap?.length && profile.architectures.length)
     throw new InputError(file, ['architectures and archMap are both set; moby refuses that, use one of them']);
   return profile;

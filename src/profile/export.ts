@@ -1,7 +1,7 @@
 // Installs a profile where the kubelet reads Localhost profiles:
 // <kubelet-root>/seccomp/seccomp-recorder/NAME.json, written atomically with
 // mode 0644. An existing different file is replaced only when forced.
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RecorderError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -73,7 +73,5 @@ export function exportProfile(opts: ExportOptions, label = 'profile'): ExportRes
     throw new InputError(dir, [`cannot create the directory: ${(err as Error).message}`], err);
   }
   writeFileAtomic(path, text, 0o644);
-  // The process umask may have narrowed the mode; the kubelet's runtime only needs read.
-  chmodSync(path, 0o644);
   return { path, localhostProfile, status: existing === undefined ? 'written' : 'replaced' };
 }

@@ -3,7 +3,8 @@
 // accepted too). Every failure is an InputError naming the file.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { parseJsonDocument } from './json-input.js';
+import { foldErrnoNames } from './errno-names.js';
+import { isRecord, parseJsonDocument, Problems } from './json-input.js';
 import type { Profile } from './model.js';
 import { profileFromOciObject } from './oci.js';
 import { isSpoDocument, parseYamlDocument, profileFromSpoObject } from './spo.js';
@@ -34,7 +35,11 @@ export function parseProfileText(text: string, label: string): LoadedProfile {
   const trimmed = text.trimStart();
   if (!trimmed) throw new InputError(label, ['empty file']);
   if (trimmed.startsWith('{')) {
-    return { profile: profileFromOciObject(parseJsonDocument(text, label), label), format: 'oci', file: label };
+    const doc = parseJsonDocument(text, label);
+    const problems = new Problems();
+    const folded = isRecord(doc) ? foldErrnoNames(doc, problems) : doc;
+    problems.throwIfAny(label);
+    return { profile: profileFromOciObject(folded, label), format: 'oci', file: label };
   }
   const doc = parseYamlDocument(text, label);
   if (isSpoDocument(doc)) {

@@ -6,7 +6,10 @@ export type ActionKind = 'kill-process' | 'kill-thread' | 'trap' | 'errno' | 'tr
 
 export interface Action {
   kind: ActionKind;
-  /** errno for `errno`, message value for `trace`; undefined means the profile's default errno. */
+  /**
+   * errno for `errno`, message value for `trace`. Undefined: for the default
+   * action, the profile's defaultErrnoRet (else EPERM); for a rule, EPERM (as runc).
+   */
   ret?: number;
 }
 

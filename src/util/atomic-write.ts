@@ -1,6 +1,6 @@
 // Writes a file atomically: a temp file in the same directory, fsync, rename.
 // A reader never sees a half-written profile, and a failed write leaves nothing.
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -12,6 +12,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    // The mode is what was asked for, whatever the umask (kubelet reads these files as another user).
+    fchmodSync(fd, mode);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

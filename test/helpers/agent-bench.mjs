@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// Benchmark of the node agent (not a test: it prints figures, asserts no
+// time). Plain JS so scripts/bench.mjs can import it without a TypeScript
+// loader; also runnable alone: `node test/helpers/agent-bench.mjs [--repeat N]`.
+//  - notifications per second through the agent (a stand-in runtime making
+//    getppid calls: each one a full notify round trip through the agent);
+//  - a container workload's wall time recorded vs unrecorded, same run, for
+//    runc (and crun when installed).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findStaticBusybox, hasCommand, runContainer, writeBundle } from '../../scripts/lib/oci-bundle.mjs';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(REPO, 'dist/cli/main.js');
+
+function median(list) {
+  const s = [...list].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function api(socketPath, path) {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function startAgent(dir) {
+  const socket = join(dir, 'run', 'notify.sock');
+  const apiSocket = join(dir, 'run', 'api.sock');
+  const child = spawn(process.execPath, [CLI, 'agent', '--state-dir', join(dir, 'state'), '--socket', socket, '--api-socket', apiSocket, '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await api(apiSocket, '/healthz');
+      return { child, socket, apiSocket };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error('the agent did not start');
+}
+
+async function timed(fn) {
+  const t0 = process.hrtime.bigint();
+  const r = await fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, r };
+}
+
+function runClient(bin, socket, id, calls) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(bin, [socket, 'good', id, 'bench/rate:1', String(calls), '0'], { stdio: 'ignore' });
+    c.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}`))));
+  });
+}
+
+async function recordingProfile(runtime, socket) {
+  const out = execFileSync(process.execPath, [CLI, 'recording-profile', '--runtime', runtime, '--socket', socket, '-q'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 } = {}) {
+  const lines = [];
+  const say = (l) => {
+    lines.push(l);
+    console.log(l);
+  };
+  if (process.getuid?.() !== 0) {
+    say('agent benchmark skipped: needs root');
+    return lines;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'sr-agent-bench-'));
+  const agent = await startAgent(dir);
+  try {
+    say(`\nnode agent: median of ${repeat} runs each`);
+    if (hasCommand('gcc')) {
+      const bin = join(dir, 'agent-client');
+      execFileSync('gcc', ['-O2', '-o', bin, join(REPO, 'test/fixtures/agent-client.c'), '-lseccomp']);
+      const runs = [];
+      for (let i = 0; i < repeat; i++) runs.push((await timed(() => runClient(bin, agent.socket, `rate-${i}`, calls))).ms);
+      const ms = median(runs);
+      say(`  notifications through the agent: ${calls + 3} in ${ms.toFixed(0)} ms = ${Math.round(((calls + 3) / ms) * 1000).toLocaleString('en-US')}/s (one process, each call a notify round trip)`);
+    } else say('  notifications/s: skipped (gcc is not installed)');
+
+    if (!findStaticBusybox()) {
+      say('  container workloads: skipped (no static busybox)');
+      return lines;
+    }
+    const workloads = [
+      { label: `dd bs=1 count=${ddCount}`, args: ['/bin/busybox', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${ddCount}`] },
+      { label: 'shell loop: 300 x cat /proc/self/status', args: ['/bin/sh', '-c', 'i=0; while [ $i -lt 300 ]; do cat /proc/self/status > /dev/null; i=$((i+1)); done'] },
+    ];
+    for (const runtime of ['runc', 'crun']) {
+      if (!hasCommand(runtime)) continue;
+      const profile = await recordingProfile(runtime, agent.socket);
+      for (const w of workloads) {
+        const plain = [];
+        const recorded = [];
+        for (let i = 0; i < repeat; i++) {
+          for (const [list, seccomp] of [[plain, undefined], [recorded, profile]]) {
+            const b = join(dir, `b-${runtime}`);
+            writeBundle(runtime, b, { args: w.args, seccomp });
+            const { ms, r } = await timed(() => runContainer(runtime, b, `sr-bench-${process.pid}-${runtime}-${i}-${list.length}-${seccomp ? 'r' : 'p'}`, { timeoutMs: 300000 }));
+            if (r.code !== 0) throw new Error(`${runtime} ${w.label} failed: ${r.stderr}`);
+            list.push(ms);
+          }
+        }
+        const p = median(plain);
+        const r = median(recorded);
+        say(`  ${runtime}${runtime === 'runc' ? ' (write not notified)' : ' (NOTIFY default: every call)'}, ${w.label}: unrecorded ${p.toFixed(0)} ms, recorded ${r.toFixed(0)} ms, ratio ${(r / p).toFixed(2)}x`);
+      }
+    }
+    const metrics = await api(agent.apiSocket, '/metrics');
+    const n = /^seccomp_recorder_notifications_total (\d+)$/m.exec(metrics)?.[1];
+    say(`  agent total: ${Number(n).toLocaleString('en-US')} notifications answered, ${/^seccomp_recorder_lost_notifications_total (\d+)$/m.exec(metrics)?.[1]} lost`);
+    return lines;
+  } finally {
+    agent.child.kill('SIGTERM');
+    await new Promise((r) => agent.child.on('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--repeat');
+  await benchAgent({ repeat: i > 0 ? Number(process.argv[i + 1]) : 3 });
+}
