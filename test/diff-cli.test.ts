@@ -1,10 +1,15 @@
 // The built CLI: `seccomp-recorder diff` exit codes (0, 1 per --fail-on, 2),
 // the three formats, stdin, named input errors, and colour on a real
-// pseudo-terminal (util-linux `script`) switched off by NO_COLOR.
+// pseudo-terminal (util-linux `script`) switched off by NO_COLOR. Also the
+// libseccomp behaviour the canonical view rests on, checked on the real library.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { canonicalProfile, treatmentOf } from '../src/profile/canonical.js';
+import type { Profile, Rule } from '../src/profile/model.js';
+import { compileProfile } from '../src/seccomp/compile.js';
+import { libseccompVersion } from '../src/seccomp/libseccomp.js';
 import { CLI, REPO, runCli } from './helpers/cli.js';
 import { hasCommand } from './helpers/fixtures.js';
 
@@ -138,4 +143,34 @@ t.test('a runtime default with includes/excludes is resolved for this machine fi
   const unshare = doc.changes.find((c: { syscall?: string }) => c.syscall === 'unshare');
   t.ok(unshare === undefined || unshare.danger, 'unshare, when the default allows it, is marked dangerous');
   t.match(doc.changes.find((c: { kind: string }) => c.kind === 'default-errno'), { class: 'neutral', new: { errnoRet: 38 } }, "containers-common's ENOSYS default");
+});
+
+let noLibseccomp: string | false = false;
+try {
+  libseccompVersion();
+} catch (err) {
+  noLibseccomp = `libseccomp is not available: ${(err as Error).message}`;
+}
+
+t.test('libseccomp: an unconditional rule overrides conditional ones, the first unconditional one wins', { skip: noLibseccomp }, async (t) => {
+  const eq40: Rule['args'] = [{ index: 0, op: 'eq', value: 40n, valueTwo: 0n }];
+  const cases: Rule[][] = [
+    [{ names: ['socket'], action: { kind: 'allow' }, args: [] }, { names: ['socket'], action: { kind: 'errno', ret: 13 }, args: eq40 }],
+    [{ names: ['socket'], action: { kind: 'errno', ret: 13 }, args: eq40 }, { names: ['socket'], action: { kind: 'allow' }, args: [] }],
+    [{ names: ['socket'], action: { kind: 'log' }, args: [] }, { names: ['socket'], action: { kind: 'allow' }, args: [] }],
+    [{ names: ['socket'], action: { kind: 'allow' }, args: [] }, { names: ['socket'], action: { kind: 'log' }, args: [] }],
+    [{ names: ['socket'], action: { kind: 'errno', ret: 13 }, args: [] }, { names: ['socket'], action: { kind: 'allow' }, args: [] }],
+    [{ names: ['socket'], action: { kind: 'errno' }, args: [] }, { names: ['socket'], action: { kind: 'kill-process' }, args: [] }],
+  ];
+  const PFC_NAME = { allow: 'ALLOW', log: 'LOG', errno: 'ERRNO', 'kill-process': 'KILL_PROCESS' } as Record<string, string>;
+  for (const rules of cases) {
+    const profile: Profile = { defaultAction: { kind: 'errno' }, architectures: ['x86_64'], rules, flags: [] };
+    const want = treatmentOf(canonicalProfile(profile), 'socket');
+    t.equal(want.via, 'rule');
+    const u = want.unconditional!;
+    const pfc = compileProfile(profile, { arches: ['x86_64'], pfc: true }).pfc!;
+    const block = pfc.slice(pfc.indexOf('if ($syscall == 41)'), pfc.indexOf('# default action'));
+    const label = `${PFC_NAME[u.kind]}${u.kind === 'errno' ? `(${u.ret})` : ''}`;
+    t.match(block, new RegExp(`^if \\(\\$syscall == 41\\)\\n\\s+action ${label.replace(/[()]/g, '\\$&')};\\n\\s*$`), `${rules.map((r) => r.action.kind + (r.args.length ? '?' : '')).join(', ')} → ${label}`);
+  }
 });

@@ -3,13 +3,13 @@
 // 1 when --fail-on is violated, 2 usage or input error.
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { isConditionalProfile, parseBaselineText } from '../profile/baseline.js';
+import { isConditionalProfile } from '../profile/baseline.js';
 import type { SyscallExists } from '../profile/canonical.js';
 import type { FailOn } from '../profile/diff.js';
 import { diffProfiles, FAIL_ON, summaryLine, violates } from '../profile/diff.js';
 import type { DiffReport, DiffSide } from '../profile/diff-render.js';
 import { renderJson, renderMarkdown, renderText, shouldColor } from '../profile/diff-render.js';
-import { parseProfileText, readInput } from '../profile/load.js';
+import { loadProfile } from '../profile/load.js';
 import { machineTarget, resolveForTarget } from '../profile/machine.js';
 import type { Profile } from '../profile/model.js';
 import { archToken, libseccompVersion, syscallNumber } from '../seccomp/libseccomp.js';
@@ -28,10 +28,11 @@ export function diffCommandSpec(): Command {
   const cmd = new Command('diff')
     .summary('compare what two profiles allow; fail CI when the new one allows more')
     .description(
-      'Compares two profiles (OCI JSON or SPO SeccompProfile YAML, in any mix) by meaning, per architecture\n' +
-        'and syscall: rule order and how names are grouped do not matter. Each change is a widening,\n' +
-        'a narrowing or neutral; widenings of dangerous syscalls are marked. The last line is always a summary.\n' +
-        'Exit status: 0 within --fail-on, 1 when --fail-on is violated, 2 usage or input error.',
+      'Compares two profiles (OCI JSON or SPO SeccompProfile YAML, in any mix) by\n' +
+        'meaning, per architecture and syscall: rule order and how names are grouped\n' +
+        'do not matter. Each change is a widening, a narrowing or neutral; widenings\n' +
+        'of dangerous syscalls are marked. The last line is always a summary.\n' +
+        'Exit status: 0 within --fail-on, 1 when it is violated, 2 usage or input error.',
     )
     .argument('<old>', 'the profile before (e.g. the committed one), or - for stdin')
     .argument('<new>', 'the profile after (e.g. the one just recorded), or - for stdin')
@@ -50,22 +51,15 @@ interface LoadedSide {
 }
 
 /**
- * Reads one side. JSON goes through the runtime-default reader, so Docker/moby
- * and containers-common profiles (errno names) load too; their conditional
- * rules are resolved for this machine, as `validate` does.
+ * Reads one side (load.ts: OCI/Docker JSON, containers-common errno names, SPO
+ * YAML). Docker-shaped conditional rules are resolved for this machine, as
+ * `validate` does, since they have no single meaning otherwise.
  */
 function loadSide(file: string): LoadedSide {
-  const { text, label } = readInput(file);
-  let side: DiffSide;
-  let profile: Profile;
-  if (text.trimStart().startsWith('{')) {
-    profile = parseBaselineText(text, label);
-    side = { file: label, format: 'oci' };
-  } else {
-    const loaded = parseProfileText(text, label);
-    profile = loaded.profile;
-    side = { file: label, format: loaded.format, ...(loaded.name ? { name: loaded.name } : {}) };
-  }
+  const loaded = loadProfile(file);
+  const label = loaded.file;
+  const side: DiffSide = { file: label, format: loaded.format, ...(loaded.name ? { name: loaded.name } : {}) };
+  let profile = loaded.profile;
   const notes: string[] = [];
   if (isConditionalProfile(profile)) {
     const target = machineTarget();

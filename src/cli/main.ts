@@ -10,6 +10,7 @@ import { diffCommandSpec } from './diff.js';
 import { explainCommandSpec } from './explain.js';
 import { exportCommandSpec } from './export.js';
 import { generateCommandSpec } from './generate.js';
+import { importAuditCommandSpec } from './import-audit.js';
 import { mergeCommandSpec } from './merge.js';
 import { recordCommandSpec } from './record.js';
 import { runCommandSpec } from './run.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(agentCommandSpec());
   program.addCommand(recordingProfileCommandSpec());
   program.addCommand(recordingsCommandSpec());
+  program.addCommand(importAuditCommandSpec());
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -17,7 +17,7 @@ export function parseYamlDocument(text: string, file: string): unknown {
   const docs = YAML.parseAllDocuments(text, { intAsBigInt: true, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [docs];
   const problems: string[] = [];
-  for (const d of list) for (const e of d.errors) problems.push(`invalid YAML at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
+  for (const d of list) for (const e of d.errors) problems.push(`invalid YAML at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
   if (problems.length) throw new InputError(file, problems);
   const nonEmpty = list.filter((d) => d.contents !== null);
   if (nonEmpty.length !== 1) throw new InputError(file, [`expected one YAML document, found ${nonEmpty.length}`]);
