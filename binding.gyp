@@ -7,7 +7,8 @@
         "native/addon_oci.c",
         "native/oci_socket.c",
         "native/notify_session.c",
-        "native/observations.c"
+        "native/observations.c",
+        "native/fd_kind.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "libraries": ["-lpthread"]

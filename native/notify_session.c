@@ -1,6 +1,7 @@
 /* The notify loop. Runs on its own thread; never calls into JS. */
 #define _GNU_SOURCE
 #include "notify_session.h"
+#include "fd_kind.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -35,18 +36,6 @@ const char *sr_end_reason_name(enum sr_end_reason r)
     }
 }
 
-static int is_seccomp_listener(int fd)
-{
-    char path[64], link[64];
-    ssize_t n;
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    n = readlink(path, link, sizeof link - 1);
-    if (n < 0)
-        return 0;
-    link[n] = 0;
-    return strcmp(link, "anon_inode:seccomp notify") == 0;
-}
-
 static int is_boundary(const struct sr_session *s, uint32_t arch, int32_t nr)
 {
     uint32_t i;
@@ -75,7 +64,7 @@ static enum sr_end_reason take_listener(struct sr_session *s)
         struct timespec ts;
         int fd = (int)syscall(SYS_pidfd_getfd, s->pidfd, s->target_fd, 0);
         if (fd >= 0) {
-            if (is_seccomp_listener(fd)) {
+            if (sr_is_seccomp_listener(fd)) {
                 s->listener = fd;
                 return SR_END_NONE;
             }
@@ -96,7 +85,7 @@ static enum sr_end_reason take_listener(struct sr_session *s)
             if (pfd[0].revents) {
                 /* exited; one last try in case it installed and then died */
                 fd = (int)syscall(SYS_pidfd_getfd, s->pidfd, s->target_fd, 0);
-                if (fd >= 0 && is_seccomp_listener(fd)) {
+                if (fd >= 0 && sr_is_seccomp_listener(fd)) {
                     s->listener = fd;
                     return SR_END_NONE;
                 }

@@ -1,6 +1,7 @@
 /* OCI listenerPath receiver: accept thread plus one thread per connection. */
 #define _GNU_SOURCE
 #include "oci_socket.h"
+#include "fd_kind.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -19,18 +20,6 @@ struct conn_job {
     struct sr_oci_server *srv;
     int fd;
 };
-
-static int is_seccomp_listener(int fd)
-{
-    char path[64], link[64];
-    ssize_t n;
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    n = readlink(path, link, sizeof link - 1);
-    if (n < 0)
-        return 0;
-    link[n] = 0;
-    return strcmp(link, "anon_inode:seccomp notify") == 0;
-}
 
 static int64_t now_ms(void)
 {
@@ -169,7 +158,7 @@ static void read_connection(int sock, struct sr_oci_connection *c)
             snprintf(c->error, sizeof c->error, "no file descriptor was sent");
         else if (nfds + overflow_fds > 1)
             snprintf(c->error, sizeof c->error, "%d file descriptors were sent, expected one", nfds + overflow_fds);
-        else if (!is_seccomp_listener(fds[0]))
+        else if (!sr_is_seccomp_listener(fds[0]))
             snprintf(c->error, sizeof c->error, "the descriptor sent is not a seccomp listener");
         else if (c->text_len == 0)
             snprintf(c->error, sizeof c->error, "no container state was sent");

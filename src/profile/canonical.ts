@@ -4,8 +4,8 @@
 // or written as EPERM). Used by `diff`; meant for anything that compares meaning.
 import type { Action, ActionKind, Condition, Profile } from './model.js';
 import { actionsEqual, compareConditions, conditionsEqual } from './model.js';
+import { effectiveDefaultAction, effectiveRuleAction } from '../seccomp/compile.js';
 
-const EPERM = 1;
 
 /** One way a syscall is treated: an action and the argument conditions (ANDed) under which it applies. */
 export interface Clause {
@@ -75,19 +75,6 @@ export function actionRank(a: Action): ActionRank {
   return RANK[a.kind];
 }
 
-/** The default action with the errno runc gives it. */
-export function effectiveDefault(profile: Profile): Action {
-  const kind = profile.defaultAction.kind;
-  if (kind === 'errno' || kind === 'trace') return { kind, ret: profile.defaultAction.ret ?? profile.defaultErrnoRet ?? EPERM };
-  return { kind };
-}
-
-/** A rule's action with the errno runc gives it (EPERM when it has none, never defaultErrnoRet). */
-export function effectiveRuleAction(a: Action): Action {
-  if (a.kind === 'errno' || a.kind === 'trace') return { kind: a.kind, ret: a.ret ?? EPERM };
-  return { kind: a.kind };
-}
-
 function normalCondition(c: Condition): Condition {
   return { index: c.index, op: c.op, value: c.value, valueTwo: c.op === 'masked-eq' ? c.valueTwo : 0n };
 }
@@ -133,7 +120,7 @@ function isConditional(profile: Profile): boolean {
  */
 export function canonicalProfile(profile: Profile): CanonicalProfile {
   if (isConditional(profile)) throw new RangeError('resolve includes/excludes/archMap before canonicalising (see profile/machine.ts)');
-  const def = effectiveDefault(profile);
+  const def = effectiveDefaultAction(profile);
   const unconditional = new Map<string, Action>();
   const clauses = new Map<string, Clause[]>();
   for (const rule of profile.rules) {
