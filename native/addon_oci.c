@@ -42,6 +42,8 @@ static void deliver(napi_env env, napi_value js_cb, void *context, void *data)
     if (c->error[0])
         set(env, o, "error", make_str(env, c->error));
     set(env, o, "peerPid", make_int(env, c->peer_pid));
+    if (c->peer_exe[0])
+        set(env, o, "peerExe", make_str(env, c->peer_exe));
     sr_oci_connection_free(c);
     napi_get_undefined(env, &undef);
     napi_call_function(env, undef, js_cb, 1, &o, NULL);

@@ -28,6 +28,40 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The peer's executable name: /proc/PID/exe's basename, or its comm when the
+ * executable lives in a mount namespace we cannot see (readlink gives "/"). */
+static void peer_exe(pid_t pid, char *out, size_t outlen)
+{
+    char path[64], buf[512];
+    ssize_t n;
+    const char *base;
+    out[0] = 0;
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    n = readlink(path, buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = 0;
+        base = strrchr(buf, '/');
+        base = base ? base + 1 : buf;
+        if (*base) {
+            size_t len = strlen(base);
+            if (len >= outlen)
+                len = outlen - 1;
+            memcpy(out, base, len);
+            out[len] = 0;
+            return;
+        }
+    }
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    {
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (fgets(out, (int)outlen, f))
+                out[strcspn(out, "\n")] = 0;
+            fclose(f);
+        }
+    }
+}
+
 /* Tracks whether the bytes so far hold one complete JSON value (object or
  * array): runc keeps the connection open until the container runs, and the
  * container cannot run until its listener is served, so EOF cannot be the
@@ -79,8 +113,11 @@ static void read_connection(int sock, struct sr_oci_connection *c)
     struct json_scan scan;
 
     memset(&scan, 0, sizeof scan);
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0)
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0) {
         c->peer_pid = cred.pid;
+        /* Read now: a runtime's next calls wait for the listener we have not served yet. */
+        peer_exe(cred.pid, c->peer_exe, sizeof c->peer_exe);
+    }
     c->text = malloc(cap);
     if (!c->text) {
         snprintf(c->error, sizeof c->error, "out of memory");

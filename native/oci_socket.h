@@ -18,6 +18,7 @@ struct sr_oci_connection {
     size_t text_len;
     int listener_fd;   /* verified seccomp listener, or -1 */
     int peer_pid;
+    char peer_exe[256]; /* basename of the peer's executable (its comm when that is not visible) */
     char error[160];   /* empty when accepted */
 };
 

@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--only heavy|realistic]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--only heavy|realistic|agent]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,4 +103,11 @@ for (const c of cases) {
   console.log(`  record --known (minus ${rarest}) ${lessRun.toFixed(0).padStart(8)} ms   /plain ${r(lessRun, plain)}   reported new: ${reported}`);
 }
 if (!strace) console.log('\nstrace is not installed: strace ratios are n/a (apt-get install strace)');
+if (!ONLY || ONLY === 'agent') {
+  if (process.getuid?.() === 0) {
+    const { benchAgent } = await import('./bench-agent.mjs');
+    console.log('');
+    await benchAgent({ repeat: REPEAT });
+  } else console.log('\nagent benchmark skipped: it runs containers and needs root');
+}
 rmSync(work, { recursive: true, force: true });

@@ -161,3 +161,29 @@ t.test('the CLI says what is wrong when no agent answers', async (t) => {
   t.equal(dur.code, 2);
   t.match(dur.stderr, /--drain-timeout: not a duration: "soon"/);
 });
+
+t.test('recording-profile: notes on stderr, a warning while no agent owns the socket, usage errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sr-recprof-'));
+  const out = join(dir, 'record.json');
+  const r = await runCli(['recording-profile', '--socket', join(dir, 'notify.sock'), '-o', out]);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /runc profile: NOTIFY on \d+ syscalls, default ALLOW/);
+  t.match(r.stderr, /not observed \(runc refuses NOTIFY on them\), always allowed in generated profiles: write/);
+  t.match(r.stderr, /warning: no agent socket at .*notify\.sock yet: start `seccomp-recorder agent` before any container uses this profile \(runc hangs/);
+  const profile = parseOciProfile(readFileSync(out, 'utf8'), out);
+  t.equal(profile.listenerPath, join(dir, 'notify.sock'));
+  t.equal(profile.defaultAction.kind, 'allow');
+  t.notOk(profile.rules[0].names.includes('write'));
+  const crun = await runCli(['recording-profile', '--runtime', 'crun', '--socket', '/run/x.sock', '--image', 'app:1', '-q']);
+  t.equal(crun.code, 0, crun.stderr);
+  t.equal(crun.stderr, '');
+  const { architectures, ...rest } = JSON.parse(crun.stdout) as Record<string, unknown>;
+  t.same(rest, { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/x.sock', listenerMetadata: 'seccomp-recorder=1&runtime=crun&image=app%3A1', syscalls: [] });
+  if (process.arch === 'x64') t.same(architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], 'the kernel\'s native and compat ABIs');
+  const rel = await runCli(['recording-profile', '--socket', 'notify.sock']);
+  t.equal(rel.code, 2);
+  t.match(rel.stderr, /--socket must be an absolute path/);
+  const mix = await runCli(['recording-profile', '--runtime', 'crun', '--uncovered', 'log']);
+  t.equal(mix.code, 2);
+  t.match(mix.stderr, /--uncovered applies to --runtime runc/);
+});

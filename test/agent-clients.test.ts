@@ -4,13 +4,17 @@
 // payload, clients that stall. Also 200 containers at once, draining on
 // SIGTERM, and kill -9.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import type { ImageDetail } from '../src/agent/views.js';
 import { nativeBuildStatus } from '../src/record/native.js';
+import { nativeArchName } from '../src/seccomp/arch.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { eventually, startAgent } from './helpers/agent-process.js';
 import { fixture, hasCommand } from './helpers/fixtures.js';
 
+const ARCH = nativeArchName();
 const skip = !nativeBuildStatus().ok ? 'the native part is not built (npm run build)' : !hasCommand('gcc') ? 'gcc is not installed' : false;
 
 interface Client {
@@ -20,9 +24,10 @@ interface Client {
   kill(): void;
 }
 
-function client(agent: AgentProcess, mode: string, id: string, image: string, calls = 3, holdMs = 0): Client {
+/** `hold`: milliseconds, or a file path the workload waits for (no timing involved). */
+function client(agent: AgentProcess, mode: string, id: string, image: string, calls = 3, hold: number | string = 0): Client {
   const bin = fixture('agent-client', ['-lseccomp']);
-  const child = spawn(bin, [agent.socket, mode, id, image, String(calls), String(holdMs)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(bin, [agent.socket, mode, id, image, String(calls), String(hold)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let done = false;
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -48,7 +53,7 @@ t.test('a container from a stand-in runtime is served, attributed, and its runti
   t.equal(await c.exit, 0, c.stderr());
   const d = await eventually(() => show(agent, 'test/app:1').catch(() => undefined), (v) => v?.notifications === 8);
   t.same(d!.calls.map((o) => [o.syscall, o.count]), [['getppid', 5], ['uname', 1]], 'the workload: after the exec');
-  t.same(d!.runtimeCalls, { 'agent-client': ['x86_64/execve', 'x86_64/getpid'] }, 'before and at the exec: the runtime\'s');
+  t.same(d!.runtimeCalls, { 'agent-client': [`${ARCH}/execve`, `${ARCH}/getpid`] }, 'before and at the exec: the runtime\'s');
   t.same(d!.groups.map((g) => [g.namespace, g.name]), [['test', 'client']]);
   const line = await agent.waitForLog((l) => l.msg === 'container finished');
   t.equal(line.container, 'stand-in-1', 'log lines about a container carry its id...');
@@ -95,11 +100,16 @@ t.test('hostile clients: each refused with one log line, the agent lives on, oth
 t.test('200 containers recorded at once; a slow one holds up nobody', { skip }, async (t) => {
   const agent = await startAgent();
   t.teardown(() => agent.kill9());
-  const slow = client(agent, 'good', 'slow', 'test/many:1', 1, 60_000);
+  const release = join(agent.dir, 'release');
+  const slow = client(agent, 'good', 'slow', 'test/many:1', 1, join(agent.dir, 'never'));
   t.teardown(() => slow.kill());
-  const many = Array.from({ length: 200 }, (_, i) => client(agent, 'good', `many-${i}`, 'test/many:1', 3, 2000));
-  const peak = await eventually(() => metric(agent, /^seccomp_recorder_live_listeners (\d+)$/m), (v) => (v ?? 0) >= 201, 30_000).catch((e: Error) => { console.error(agent.stderr().slice(-3000), many.filter((c) => !c.running()).length, many[0].stderr()); throw e; });
+  const many = Array.from({ length: 200 }, (_, i) => client(agent, 'good', `many-${i}`, 'test/many:1', 3, release));
+  const peak = await eventually(() => metric(agent, /^seccomp_recorder_live_listeners (\d+)$/m), (v) => (v ?? 0) >= 201, 60_000).catch((err: Error) => {
+    const exited = many.filter((c) => !c.running()).length;
+    throw new Error(`${err.message}; ${exited} of 200 clients had exited (first stderr: ${many[0].stderr()}); agent log tail:\n${agent.stderr().slice(-2000)}`);
+  });
   t.equal(peak, 201, 'all 201 listeners served at the same time');
+  writeFileSync(release, '');
   const codes = await Promise.all(many.map((c) => c.exit));
   t.same([...new Set(codes)], [0], 'every one of the 200 ran to exit 0');
   t.ok(slow.running(), 'while the slow one is still running');
@@ -114,7 +124,8 @@ t.test('200 containers recorded at once; a slow one holds up nobody', { skip }, 
 t.test('SIGTERM drains: no new containers, live ones served to their end', { skip }, async (t) => {
   const agent = await startAgent({ args: ['--drain-timeout', '30s'] });
   t.teardown(() => agent.kill9());
-  const live = client(agent, 'good', 'draining-1', 'test/drain:1', 2, 2500);
+  const release = join(agent.dir, 'release');
+  const live = client(agent, 'good', 'draining-1', 'test/drain:1', 2, release);
   await eventually(() => metric(agent, /^seccomp_recorder_live_listeners (\d+)$/m), (v) => v === 1);
   agent.child.kill('SIGTERM');
   await agent.waitForLog((l) => String(l.msg).startsWith('draining'));
@@ -123,6 +134,8 @@ t.test('SIGTERM drains: no new containers, live ones served to their end', { ski
   const late = client(agent, 'nofd', 'late', 'test/drain:1');
   t.equal(await late.exit, 2, 'a new connection is refused by the closed socket');
   t.match(late.stderr(), /connect: Connection refused/);
+  t.ok(live.running(), 'the live container is still running');
+  writeFileSync(release, '');
   t.equal(await live.exit, 0, 'the live container was served through the drain');
   t.equal(await agent.stop(), 0);
   const again = await startAgent({ like: agent });
@@ -135,9 +148,12 @@ t.test('SIGTERM drains: no new containers, live ones served to their end', { ski
 t.test('after the drain timeout a live container\'s notified calls fail with ENOSYS (documented)', { skip }, async (t) => {
   const agent = await startAgent({ args: ['--drain-timeout', '500ms'] });
   t.teardown(() => agent.kill9());
-  const live = client(agent, 'good', 'overstay', 'test/overstay:1', 1, 3000);
+  const release = join(agent.dir, 'release');
+  const live = client(agent, 'good', 'overstay', 'test/overstay:1', 1, release);
+  t.teardown(() => live.kill());
   await eventually(() => metric(agent, /^seccomp_recorder_live_listeners (\d+)$/m), (v) => v === 1);
   t.equal(await agent.stop(), 0);
+  writeFileSync(release, ''); // its next call comes after the agent let go of it
   t.equal(await live.exit, 3);
   t.match(live.stderr(), /uname failed with ENOSYS/);
   t.ok(agent.logs.some((l) => String(l.msg).startsWith('drain timeout: stopping the listeners')));
@@ -146,17 +162,19 @@ t.test('after the drain timeout a live container\'s notified calls fail with ENO
 t.test('kill -9: every observation older than the batch interval survives the restart', { skip }, async (t) => {
   const agent = await startAgent();
   t.teardown(() => agent.kill9());
-  const c = client(agent, 'good', 'crash-1', 'test/crash:1', 7, 60_000);
+  const release = join(agent.dir, 'release');
+  const c = client(agent, 'good', 'crash-1', 'test/crash:1', 7, release);
   t.teardown(() => c.kill());
   await agent.waitForLog((l) => l.msg === 'recording container');
   await new Promise((r) => setTimeout(r, 2500)); // more than two batch intervals (1 s) after the calls
   await agent.kill9();
+  writeFileSync(release, '');
   t.equal(await c.exit, 3, 'with the agent gone, its next notified call fails (ENOSYS)');
   const again = await startAgent({ like: agent });
   t.teardown(() => again.kill9());
   const d = await show(again, 'test/crash:1');
   t.same(d.calls.map((o) => [o.syscall, o.count]), [['getppid', 7]]);
-  t.same(d.runtimeCalls, { 'agent-client': ['x86_64/execve', 'x86_64/getpid'] });
+  t.same(d.runtimeCalls, { 'agent-client': [`${ARCH}/execve`, `${ARCH}/getpid`] });
   t.equal(d.containers, 1);
   t.equal(await again.stop(), 0);
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { ImageDetail, ImageSummary } from '../src/agent/views.js';
 import { nativeBuildStatus } from '../src/record/native.js';
-import { buildRootfs, findStaticBusybox, hasCommand } from '../scripts/lib/oci-bundle.mjs';
+import { buildRootfs, findStaticBusybox, hasCommand, isMountpoint } from '../scripts/lib/oci-bundle.mjs';
 import { eventually, startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
 
@@ -22,15 +22,6 @@ const skip = !nativeBuildStatus().ok
       : !findStaticBusybox()
         ? 'no static busybox (apt-get install busybox-static)'
         : false;
-
-function isMountpoint(path: string): boolean {
-  try {
-    execFileSync('mountpoint', ['-q', path], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A private podman setup: config files, storage, and the environment pointing at them. */
 function podmanEnv(dir: string): NodeJS.ProcessEnv {

@@ -2,17 +2,19 @@
 // the printed recording profiles, with containerd-CRI annotations in
 // config.json. Attribution, per-image merging, the API's profile enforced by
 // runc, hostile clients during a real recording, and kill -9 of the agent.
+import { spawn } from 'node:child_process';
 import t from 'tap';
 import type { ImageDetail, ImageSummary } from '../src/agent/views.js';
 import { nativeBuildStatus } from '../src/record/native.js';
+import { nativeArchName } from '../src/seccomp/arch.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { eventually, startAgent } from './helpers/agent-process.js';
 import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, hasCommand } from './helpers/fixtures.js';
-import { spawn } from 'node:child_process';
 
+const ARCH = nativeArchName();
 const native = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
 const runcSkip = native || containerSkipReason('runc');
 const crunSkip = native || containerSkipReason('crun');
@@ -54,16 +56,16 @@ t.test('runc and crun containers: attributed by annotation, merged per image, th
   const box = await show(agent, 'test.local/busybox:1');
   t.same(box.groups.map((g) => [g.namespace, g.name]), expected === 2 ? [['team-a', 'box'], ['team-b', 'box']] : [['team-a', 'box']]);
   t.same(box.runtimes, expected === 2 ? ['crun', 'runc'] : ['runc']);
-  for (const s of ['execve', 'openat', 'getdents64', 'exit_group', 'wait4']) t.ok(names(box).includes(`x86_64/${s}`), `image recorded ${s}`);
-  t.ok(box.runtimeCalls.runc.includes('x86_64/execve'), 'runc\'s start-up calls are attributed to runc');
+  for (const s of ['execve', 'openat', 'getdents64', 'exit_group', 'wait4']) t.ok(names(box).includes(`${ARCH}/${s}`), `image recorded ${s}`);
+  t.ok(box.runtimeCalls.runc.includes(`${ARCH}/execve`), 'runc\'s start-up calls are attributed to runc');
   if (expected === 2) {
-    t.ok(box.groups[1].onlyHere.includes('x86_64/write'), 'write is observed only under crun (NOTIFY default)...');
+    t.ok(box.groups[1].onlyHere.includes(`${ARCH}/write`), 'write is observed only under crun (NOTIFY default)...');
     t.ok(box.runtimeCalls.crun.length > 0, 'crun\'s start-up calls are attributed to crun');
-  } else t.notOk(names(box).includes('x86_64/write'), 'write is never notified under runc...');
+  } else t.notOk(names(box).includes(`${ARCH}/write`), 'write is never notified under runc...');
   t.same(box.assumed, ['write'], '...so it is carried as always allowed');
   const other = await show(agent, 'test.local/other:2');
-  t.ok(names(other).includes('x86_64/getgroups') || names(other).includes('x86_64/getgid'), 'the second image has its own calls (id)');
-  t.notOk(names(box).includes('x86_64/getgroups'), 'and they did not leak into the first');
+  t.ok(names(other).includes(`${ARCH}/getgroups`) || names(other).includes(`${ARCH}/getgid`), 'the second image has its own calls (id)');
+  t.notOk(names(box).includes(`${ARCH}/getgroups`), 'and they did not leak into the first');
 
   const profile = await agent.raw('GET', `/v1/recordings/${encodeURIComponent('test.local/busybox:1')}/profile`);
   t.equal(profile.status, 200);

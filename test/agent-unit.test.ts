@@ -1,12 +1,16 @@
 // The agent's pure parts: listenerMetadata, the runtime's state message,
 // identity order, per-image aggregation (merge, groups, runtime phase, reset),
 // snapshots, metrics text, the recording profiles and an image's Recording.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { AgentState } from '../src/agent/aggregate.js';
 import { CallTable, MAX_ARG_TUPLES } from '../src/agent/call-table.js';
 import type { IdentityLookups } from '../src/agent/identity.js';
 import { identityFromAnnotations, resolveIdentity, SANDBOX_IMAGE } from '../src/agent/identity.js';
 import { k8sNameForImage, profileOptionsFromQuery } from '../src/agent/image-profile.js';
+import { readContainersStorage } from '../src/agent/lookups.js';
 import { decodeMetadata, encodeMetadata } from '../src/agent/metadata.js';
 import { dropReason, renderMetrics } from '../src/agent/metrics.js';
 import type { CallsRecord, ContainerRecord } from '../src/agent/records.js';
@@ -101,7 +105,11 @@ t.test('identity from containerd CRI and CRI-O annotations; sandboxes share one 
 t.test('identity order: annotations, podman, profile metadata, bundle config.json, container id', async (t) => {
   // Lookups stand in for podman and the filesystem here; both are exercised for real in the runtime tests.
   const asked: string[] = [];
-  const lookups = (podman?: { image?: string; name?: string }, bundle?: Record<string, string>): IdentityLookups => ({
+  const lookups = (podman?: { image?: string; name?: string }, bundle?: Record<string, string>, storage?: { image?: string; name?: string }): IdentityLookups => ({
+    podmanStorage: async (b, id) => {
+      asked.push(`storage ${b} ${id}`);
+      return storage;
+    },
     podman: async (id) => {
       asked.push(`podman ${id}`);
       return podman;
@@ -119,10 +127,14 @@ t.test('identity order: annotations, podman, profile metadata, bundle config.jso
 
   const pod = await resolveIdentity(libpod, { uncovered: [], image: 'meta:1' }, lookups({ image: 'localhost/app:2', name: 'happy_cat' }));
   t.same(pod, { containerId: 'cid', image: 'localhost/app:2', source: 'podman', name: 'happy_cat' });
+  asked.length = 0;
+  const stored = await resolveIdentity(libpod, undefined, lookups({ image: 'not asked' }, undefined, { image: 'localhost/app:3', name: 'web' }));
+  t.same(stored, { containerId: 'cid', image: 'localhost/app:3', source: 'podman', name: 'web' });
+  t.same(asked, ['storage /b cid'], 'podman\'s storage record first: no podman process, no lock');
 
   t.same(await resolveIdentity(libpod, { uncovered: [], image: 'meta:1' }, lookups(undefined)), { containerId: 'cid', image: 'meta:1', source: 'profile-metadata' }, 'podman does not know it: metadata');
   asked.length = 0;
-  t.equal((await resolveIdentity(base, undefined, lookups({ image: 'p:1' }))).source, 'container-id', 'podman is asked only about libpod containers');
+  t.equal((await resolveIdentity(base, undefined, lookups({ image: 'p:1' }, undefined, { image: 's:1' }))).source, 'container-id', 'podman is asked only about libpod containers');
   t.same(asked, ['bundle /b']);
 
   const fromBundle = await resolveIdentity(base, undefined, lookups(undefined, { 'io.kubernetes.cri-o.ImageName': 'q:3', 'io.kubernetes.container.name': 'n' }));
@@ -296,4 +308,18 @@ t.test('profile options from the API query', async (t) => {
   t.throws(() => q('format=spo&name=Bad_Name'), /not a valid Kubernetes object name/);
   t.equal(k8sNameForImage('docker.io/library/nginx:1.27'), 'nginx-1.27');
   t.equal(k8sNameForImage('registry:5000/team/App@sha256:abc'), 'app');
+});
+
+t.test('podman\'s containers/storage record names image and container', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'sr-storage-'));
+  const id = 'f31b2d8c01ec';
+  mkdirSync(join(root, 'vfs-containers', id, 'userdata'), { recursive: true });
+  const meta = JSON.stringify({ 'image-name': 'localhost/agentbox:1', 'image-id': 'bab1', name: 'peek', 'created-at': 1 });
+  writeFileSync(join(root, 'vfs-containers', 'containers.json'), JSON.stringify([{ id: 'other', metadata: '{}' }, { id, names: ['peek'], image: 'bab1', metadata: meta }]));
+  const bundle = join(root, 'vfs-containers', id, 'userdata');
+  t.same(await readContainersStorage(bundle, id), { image: 'localhost/agentbox:1', name: 'peek' });
+  t.equal(await readContainersStorage(bundle, 'other-id'), undefined, 'the bundle must be that container\'s');
+  t.equal(await readContainersStorage('/etc', id), undefined);
+  writeFileSync(join(root, 'vfs-containers', 'containers.json'), '[{"id": "f31b2d8c01ec", "metadata": "not json"}]');
+  t.equal(await readContainersStorage(bundle, id), undefined, 'a bad record is no answer, not an error');
 });

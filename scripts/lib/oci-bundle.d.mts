@@ -19,6 +19,7 @@ export function runtimeVersion(runtime: string): { version: string; text: string
 export function buildRootfs(dir: string, busybox?: string): string;
 export function bundleConfig(runtime: string, dir: string, opts: BundleOptions): Record<string, any>;
 export function writeBundle(runtime: string, dir: string, opts: BundleOptions): Record<string, any>;
+export function isMountpoint(path: string): boolean;
 export function runArgv(runtime: string, bundle: string, id: string): string[];
 export function runContainer(runtime: string, bundle: string, id: string, opts?: { timeoutMs?: number }): Promise<ContainerRun>;
 export function deleteContainer(runtime: string, id: string): void;

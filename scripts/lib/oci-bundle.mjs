@@ -74,7 +74,8 @@ export function writeBundle(runtime, dir, opts) {
   return config;
 }
 
-function isMountpoint(path) {
+/** Whether path is a mount point (util-linux `mountpoint`). */
+export function isMountpoint(path) {
   try {
     execFileSync('mountpoint', ['-q', path], { stdio: 'ignore' });
     return true;

@@ -111,7 +111,9 @@ export class AgentState {
         }
         const img = this.image(r.image, r.at);
         img.calls.add(r.calls);
+        img.containers.add(r.container); // still counted when its image was reset while it ran
         const g = this.group(img, r.at, r.namespace, r.name);
+        g.containers.add(r.container);
         for (const o of r.calls) g.calls.add(`${o.arch}/${o.syscall ?? `#${o.nr}`}`);
         return;
       }

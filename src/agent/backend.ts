@@ -2,12 +2,12 @@
 // socket (listenerPath receiver) and one notify session per received
 // listener. The real one wraps the addon; tests of the agent's logic may pass
 // their own.
-import { auditArchOf } from '../seccomp/arch.js';
+
 import type { RawEntry, SessionHandle, SessionInfo } from '../record/native.js';
 import { nativeAddon } from '../record/native.js';
 import type { OciConnection } from '../record/oci-listener.js';
 import { listenOciSocket, runtimeBoundary } from '../record/oci-listener.js';
-import { resolveWatches } from '../record/watches.js';
+import { resolveWatches, watchArray } from '../record/watches.js';
 
 export type { OciConnection, RawEntry, SessionInfo };
 
@@ -29,16 +29,9 @@ export interface NotifyBackend {
 }
 
 /** The (audit arch, nr, argA, argB) quadruples of the watched arguments, for the addon. */
-function watchQuadruples(arches: string[]): Int32Array {
-  const list = resolveWatches(arches);
-  const out = new Int32Array(list.length * 4);
-  list.forEach((w, i) => out.set([(auditArchOf(w.arch) ?? 0) | 0, w.nr, w.spec.args[0], w.spec.args[1] ?? -1], 4 * i));
-  return out;
-}
-
 export function nativeBackend(arches: string[]): NotifyBackend {
   const addon = nativeAddon();
-  const watches = watchQuadruples(arches);
+  const watches = watchArray(resolveWatches(arches));
   const boundary = runtimeBoundary(arches);
   const h = (ref: SessionRef) => ref.handle as SessionHandle;
   return {

@@ -49,7 +49,7 @@ export class Agent {
   private constructor(
     private readonly opts: AgentOptions,
     private readonly store: RecordingStore,
-    private readonly backend: NotifyBackend,
+    backend: NotifyBackend,
     lookups: IdentityLookups,
   ) {
     this.sessions = new ContainerSessions(backend, store, lookups, this.counters, opts.log);
@@ -63,7 +63,13 @@ export class Agent {
     try {
       agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log);
       // Last: from here on runtimes can hand us containers.
-      agent.runtimeSocket = backend.listen(opts.socketPath, (c) => agent.sessions.onConnection(c));
+      agent.runtimeSocket = backend.listen(opts.socketPath, (c) => {
+        try {
+          agent.sessions.onConnection(c);
+        } catch (err) {
+          log.error({ peerPid: c.peerPid, reason: (err as Error).message }, 'internal error handling a runtime connection');
+        }
+      });
     } catch (err) {
       await agent.api?.close();
       await store.close();

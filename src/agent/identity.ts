@@ -1,5 +1,6 @@
 // Which image a recorded container belongs to. Tried in order: the state's
-// annotations (containerd CRI, CRI-O), podman (`podman inspect`), the
+// annotations (containerd CRI, CRI-O), podman (its containers/storage record,
+// else `podman inspect`), the
 // recording profile's metadata, the bundle's config.json annotations; failing
 // all, the container id itself. Lookups are injected so the order is testable.
 import type { ListenerMetadata } from './metadata.js';
@@ -64,6 +65,12 @@ export function identityFromAnnotations(a: Record<string, string>): Found | unde
 }
 
 export interface IdentityLookups {
+  /**
+   * podman's own record of the container in containers/storage (next to its
+   * bundle): read without podman's locks, so it works while `podman run`
+   * holds them and before a `--rm` container is gone.
+   */
+  podmanStorage(bundle: string, containerId: string): Promise<{ image?: string; name?: string } | undefined>;
   /** `podman inspect` of the container: its image and name; undefined when podman does not know it. */
   podman(containerId: string): Promise<{ image?: string; name?: string } | undefined>;
   /** The annotations of `<bundle>/config.json`; undefined when unreadable. */
@@ -80,7 +87,7 @@ export async function resolveIdentity(
   if (fromState) return { containerId: id, ...fromState };
 
   if (state.annotations[PODMAN_MANAGER.key] === PODMAN_MANAGER.value) {
-    const p = await lookups.podman(id);
+    const p = (state.bundle ? await lookups.podmanStorage(state.bundle, id) : undefined) ?? (await lookups.podman(id));
     const image = clean(p?.image);
     if (image) {
       const found: ContainerIdentity = { containerId: id, image, source: 'podman' };

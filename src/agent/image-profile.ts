@@ -8,13 +8,11 @@ import { UsageError } from '../errors.js';
 import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeArch, normalizeCap } from '../profile/baseline.js';
 import type { GenerateReport } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
-import { serializeOci } from '../profile/oci.js';
-import { checkProfileName, podSnippet } from '../profile/pod.js';
+import { checkProfileName } from '../profile/pod.js';
 import type { Recording } from '../profile/recording.js';
-import { isValidK8sName, serializeSpo } from '../profile/spo.js';
+import { isValidK8sName } from '../profile/spo.js';
+import { NODE_DEFAULT_BASELINE, renderProfile } from '../profile/render.js';
 
-/** The node's runtime default when containers-common is installed (podman, CRI-O); `generate` uses it too. */
-export const NODE_DEFAULT_BASELINE = '/usr/share/containers/seccomp.json';
 export const PROFILE_FORMATS = ['oci', 'spo', 'pod'] as const;
 export type ProfileFormat = (typeof PROFILE_FORMATS)[number];
 
@@ -91,11 +89,7 @@ export function imageProfile(recording: Recording, opts: ImageProfileOptions): I
     allowBeyondDefault: opts.allowBeyondDefault,
   });
   const name = opts.name ?? k8sNameForImage(recording.identity.image ?? 'recorded');
-  let text: string;
-  if (opts.format === 'spo') {
-    const annotations: Record<string, string> = { 'seccomp-recorder/image': recording.identity.image ?? '' };
-    text = serializeSpo(profile, { name, namespace: opts.namespace, version: opts.spoVersion, annotations });
-  } else if (opts.format === 'pod') text = podSnippet(name);
-  else text = serializeOci(profile);
+  const annotations: Record<string, string> = { 'seccomp-recorder/image': recording.identity.image ?? '' };
+  const text = renderProfile(profile, { format: opts.format, spoVersion: opts.spoVersion, name, namespace: opts.namespace }, annotations);
   return { text, report };
 }

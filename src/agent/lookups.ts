@@ -1,9 +1,10 @@
-// The slow identity sources, each bounded: `podman inspect` with a short
-// timeout and a small cache (one spawn per container, even when asked twice),
-// and the bundle's config.json read with a size cap. Neither ever throws.
+// The identity sources outside the state message, each bounded: podman's
+// containers/storage record and the bundle's config.json, read with size
+// caps, and `podman inspect` with a short timeout and a small cache (one
+// spawn per container, even when asked twice). None ever throws.
 import { execFile } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { isRecord } from '../profile/json-input.js';
 import type { IdentityLookups } from './identity.js';
@@ -80,9 +81,37 @@ export async function readBundleAnnotations(bundle: string): Promise<Record<stri
   }
 }
 
+const STORAGE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The container's image and name from containers/storage, which podman (and
+ * CRI-O) keep at `<graphroot>/<driver>-containers/containers.json`, the bundle
+ * being `<that dir>/<id>/userdata`. Each entry's `metadata` is a JSON string
+ * holding `image-name` and `name`.
+ */
+export async function readContainersStorage(bundle: string, containerId: string): Promise<PodmanAnswer> {
+  if (basename(bundle) !== 'userdata' || basename(dirname(bundle)) !== containerId) return undefined;
+  let fh;
+  try {
+    fh = await open(join(dirname(dirname(bundle)), 'containers.json'), 'r');
+    if ((await fh.stat()).size > STORAGE_MAX_BYTES) return undefined;
+    const list: unknown = JSON.parse(await fh.readFile('utf8'));
+    const entry = Array.isArray(list) ? list.find((c) => isRecord(c) && c.id === containerId) : undefined;
+    if (!isRecord(entry) || typeof entry.metadata !== 'string') return undefined;
+    const meta: unknown = JSON.parse(entry.metadata);
+    if (!isRecord(meta) || typeof meta['image-name'] !== 'string') return undefined;
+    return { image: meta['image-name'], name: typeof meta.name === 'string' ? meta.name : undefined };
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
+}
+
 export function nodeLookups(log: Logger, podman: PodmanOptions = {}): IdentityLookups {
   const inspector = new PodmanInspector(log, podman);
   return {
+    podmanStorage: readContainersStorage,
     podman: (id) => inspector.inspect(id),
     bundleAnnotations: readBundleAnnotations,
   };

@@ -2,13 +2,11 @@
 // connection, started before anything else is done (the container waits on
 // us), attributed to an image asynchronously, drained into the store on each
 // tick and once more when the container's last task exits.
-import { readFileSync, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { nameEntries } from '../record/observations.js';
 import type { NotifyBackend, OciConnection, RawEntry, SessionInfo, SessionRef } from './backend.js';
 import type { ContainerIdentity, IdentityLookups } from './identity.js';
-import { resolveIdentity } from './identity.js';
+import { identityFromAnnotations, resolveIdentity } from './identity.js';
 import { decodeMetadata } from './metadata.js';
 import type { AgentCounters } from './metrics.js';
 import { dropReason } from './metrics.js';
@@ -40,22 +38,12 @@ export interface LiveSummary {
 }
 
 /**
- * The runtime binary that connected (`runc`, `crun`), from the peer's /proc
- * entry: its executable's name, or its comm when the executable lies in a
- * mount namespace we cannot see (readlink then gives "/").
+ * The runtime binary that connected (`runc`, `crun`): the native receiver reads
+ * the peer's executable name when it connects, while the runtime still waits
+ * for its listener to be served; the metadata's `runtime=` is the fallback.
  */
-function runtimeOf(peerPid: number | undefined, fallback: string | undefined): string {
-  if (peerPid && peerPid > 0) {
-    try {
-      const exe = basename(readlinkSync(`/proc/${peerPid}/exe`)).replace(/ \(deleted\)$/, '');
-      if (exe && exe !== '/') return exe;
-      const comm = readFileSync(`/proc/${peerPid}/comm`, 'utf8').trim();
-      if (comm) return comm;
-    } catch {
-      /* the peer is gone already */
-    }
-  }
-  return fallback ?? 'unknown';
+function runtimeOf(peerExe: string | undefined, fallback: string | undefined): string {
+  return peerExe || fallback || 'unknown';
 }
 
 export class ContainerSessions {
@@ -97,12 +85,13 @@ export class ContainerSessions {
     if (c.error !== undefined || c.listenerFd === undefined) {
       const reason = c.error ?? 'no listener';
       this.counters.drop(dropReason(reason));
-      this.log.warn({ peerPid: c.peerPid, reason }, 'runtime connection refused');
+      // Name the container when the state got through, so the refusal can be traced to it.
+      const partial = parseStateMessage(c.stateText);
+      const who = partial.ok ? { container: partial.state.containerId, image: identityFromAnnotations(partial.state.annotations)?.image } : {};
+      this.log.warn({ peerPid: c.peerPid, ...who, reason }, 'runtime connection refused');
       return;
     }
-    const parsed = parseStateMessage(c.stateText);
-    const metadata = parsed.ok ? decodeMetadata(parsed.state.metadata) : undefined;
-    const runtime = runtimeOf(c.peerPid, metadata?.runtime);
+    // Serve first: the container's next notified call waits for us.
     const seq = ++this.seq;
     let ref: SessionRef;
     try {
@@ -112,6 +101,9 @@ export class ContainerSessions {
       this.log.error({ peerPid: c.peerPid, reason: (err as Error).message }, 'cannot serve a received listener');
       return;
     }
+    const parsed = parseStateMessage(c.stateText);
+    const metadata = parsed.ok ? decodeMetadata(parsed.state.metadata) : undefined;
+    const runtime = runtimeOf(c.peerExe, metadata?.runtime);
     const live: LiveContainer = {
       seq,
       ref,

@@ -11,7 +11,8 @@ import type { Recording } from '../profile/recording.js';
 import { nativeArchName } from '../seccomp/arch.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
-import { NODE_DEFAULT_BASELINE, splitList } from './generate.js';
+import { NODE_DEFAULT_BASELINE } from '../profile/render.js';
+import { splitList } from './generate.js';
 
 interface ExplainCliOptions extends CommonOptions {
   baseline?: string | false;

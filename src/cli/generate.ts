@@ -8,19 +8,16 @@ import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeArch, normalize
 import type { GenerateReport, RecordingInput, RuntimeBaseSet } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
 import { loadInputFile } from '../profile/merge.js';
-import type { Profile } from '../profile/model.js';
 import { serializeOci } from '../profile/oci.js';
-import { checkProfileName, podSnippet } from '../profile/pod.js';
+import { checkProfileName } from '../profile/pod.js';
 import type { RuntimeName } from '../profile/runtime-base.js';
 import { chooseRuntimeBase } from '../profile/runtime-base.js';
-import type { SpoVersion } from '../profile/spo.js';
-import { isValidK8sName, serializeSpo } from '../profile/spo.js';
+import { isValidK8sName } from '../profile/spo.js';
+import type { OutputChoice } from '../profile/render.js';
+import { NODE_DEFAULT_BASELINE, renderProfile } from '../profile/render.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
-
-/** The node's own runtime default when containers-common is installed (podman, CRI-O). */
-export const NODE_DEFAULT_BASELINE = '/usr/share/containers/seccomp.json';
 
 interface GenerateCliOptions extends CommonOptions {
   baseline?: string | false;
@@ -79,12 +76,6 @@ export function runtimeBaseFor(runtime: string | undefined, version: string | un
   return { label: `${runtime} ${base.runtimeVersion}`, syscalls: base.syscalls };
 }
 
-export interface OutputChoice {
-  format: string;
-  spoVersion: string;
-  name?: string;
-  namespace?: string;
-}
 
 /** Checks --format and the options it needs before any work is done. */
 export function checkOutputChoice(o: OutputChoice): void {
@@ -99,12 +90,6 @@ export function checkOutputChoice(o: OutputChoice): void {
   }
 }
 
-export function renderProfile(profile: Profile, o: OutputChoice, annotations: Record<string, string> = {}): string {
-  if (o.format === 'spo')
-    return serializeSpo(profile, { name: o.name!, namespace: o.namespace, version: o.spoVersion as SpoVersion, annotations });
-  if (o.format === 'pod') return podSnippet(o.name!);
-  return serializeOci(profile);
-}
 
 /** `x-coverage`: how many of the inputs contained each syscall (never inside the OCI JSON). */
 export function coverageAnnotation(coverage: Record<string, number>, inputs: number): Record<string, string> {

@@ -6,8 +6,9 @@ import { checkSuperset, inputAsProfile, loadInputFile, mergeInputs } from '../pr
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
-import type { OutputChoice } from './generate.js';
-import { checkOutputChoice, coverageAnnotation, renderProfile } from './generate.js';
+import type { OutputChoice } from '../profile/render.js';
+import { renderProfile } from '../profile/render.js';
+import { checkOutputChoice, coverageAnnotation } from './generate.js';
 
 interface MergeCliOptions extends CommonOptions {
   check?: boolean;

@@ -89,24 +89,29 @@ export function formatShow(d: ImageDetail): string {
   return `${out.join('\n')}\n`;
 }
 
-async function runList(opts: ApiOptions): Promise<number> {
+/** Runs one subcommand's work; errors become `error: ...` and the exit code. */
+async function guarded(opts: CommonOptions, work: () => Promise<void>): Promise<number> {
   try {
-    const a = await apiJson<ListAnswer>(opts.apiSocket, 'GET', '/v1/recordings');
-    await writeStdout(opts.json ? `${JSON.stringify(a, null, 2)}\n` : formatList(a));
+    await work();
     return 0;
   } catch (err) {
     return reportError(err, opts.debug === true);
   }
 }
 
-async function runShow(image: string, opts: ApiOptions): Promise<number> {
-  try {
-    const d = await apiJson<ImageDetail>(opts.apiSocket, 'GET', imagePath(image));
-    await writeStdout(opts.json ? `${JSON.stringify(d, null, 2)}\n` : formatShow(d));
-    return 0;
-  } catch (err) {
-    return reportError(err, opts.debug === true);
-  }
+async function writeOut(text: string, output: string | undefined): Promise<void> {
+  if (output) writeFileAtomic(output, text);
+  else await writeStdout(text);
+}
+
+async function list(opts: ApiOptions): Promise<void> {
+  const a = await apiJson<ListAnswer>(opts.apiSocket, 'GET', '/v1/recordings');
+  await writeStdout(opts.json ? `${JSON.stringify(a, null, 2)}\n` : formatList(a));
+}
+
+async function show(image: string, opts: ApiOptions): Promise<void> {
+  const d = await apiJson<ImageDetail>(opts.apiSocket, 'GET', imagePath(image));
+  await writeStdout(opts.json ? `${JSON.stringify(d, null, 2)}\n` : formatShow(d));
 }
 
 interface ProfileCliOptions extends ApiOptions {
@@ -135,39 +140,21 @@ export function profileQuery(opts: ProfileCliOptions): URLSearchParams {
   return q;
 }
 
-async function runProfile(image: string, opts: ProfileCliOptions): Promise<number> {
-  try {
-    if (opts.format === 'pod' && !opts.name) throw new UsageError('--format pod needs --name (the profile file name used with export)');
-    const res = checkResponse(await apiRequest(opts.apiSocket, 'GET', `${imagePath(image, 'profile')}?${profileQuery(opts)}`));
-    if (opts.output) writeFileAtomic(opts.output, res.body);
-    else await writeStdout(res.body);
-    const summary = res.headers['x-seccomp-recorder-summary'];
-    if (!opts.quiet && typeof summary === 'string') process.stderr.write(`seccomp-recorder: ${image}: ${summary} → ${opts.output ?? 'stdout'}\n`);
-    return 0;
-  } catch (err) {
-    return reportError(err, opts.debug === true);
-  }
+async function profile(image: string, opts: ProfileCliOptions): Promise<void> {
+  if (opts.format === 'pod' && !opts.name) throw new UsageError('--format pod needs --name (the profile file name used with export)');
+  const res = checkResponse(await apiRequest(opts.apiSocket, 'GET', `${imagePath(image, 'profile')}?${profileQuery(opts)}`));
+  await writeOut(res.body, opts.output);
+  const summary = res.headers['x-seccomp-recorder-summary'];
+  if (!opts.quiet && typeof summary === 'string') process.stderr.write(`seccomp-recorder: ${image}: ${summary} → ${opts.output ?? 'stdout'}\n`);
 }
 
-async function runRecording(image: string, opts: ApiOptions & { output?: string }): Promise<number> {
-  try {
-    const res = checkResponse(await apiRequest(opts.apiSocket, 'GET', imagePath(image, 'recording')));
-    if (opts.output) writeFileAtomic(opts.output, res.body);
-    else await writeStdout(res.body);
-    return 0;
-  } catch (err) {
-    return reportError(err, opts.debug === true);
-  }
+async function recording(image: string, opts: ApiOptions & { output?: string }): Promise<void> {
+  await writeOut(checkResponse(await apiRequest(opts.apiSocket, 'GET', imagePath(image, 'recording'))).body, opts.output);
 }
 
-async function runReset(image: string, opts: ApiOptions): Promise<number> {
-  try {
-    await apiJson(opts.apiSocket, 'DELETE', imagePath(image));
-    process.stderr.write(`seccomp-recorder: forgot everything recorded for ${image}\n`);
-    return 0;
-  } catch (err) {
-    return reportError(err, opts.debug === true);
-  }
+async function reset(image: string, opts: ApiOptions): Promise<void> {
+  await apiJson(opts.apiSocket, 'DELETE', imagePath(image));
+  process.stderr.write(`seccomp-recorder: forgot everything recorded for ${image}\n`);
 }
 
 export function recordingsCommandSpec(): Command {
@@ -177,7 +164,7 @@ export function recordingsCommandSpec(): Command {
   cmd.addCommand(
     withApi(new Command('list').summary('images recorded: containers seen, syscalls, last activity').option('--json', 'the API answer as JSON')).action(
       async (opts: ApiOptions) => {
-        process.exitCode = await runList(opts);
+        process.exitCode = await guarded(opts, () => list(opts));
       },
     ),
   );
@@ -185,7 +172,7 @@ export function recordingsCommandSpec(): Command {
     withApi(
       new Command('show').summary('one image: its syscalls, runtimes, containers by name and namespace').argument('<image>', 'image reference as listed').option('--json', 'the API answer as JSON'),
     ).action(async (image: string, opts: ApiOptions) => {
-      process.exitCode = await runShow(image, opts);
+      process.exitCode = await guarded(opts, () => show(image, opts));
     }),
   );
   cmd.addCommand(
@@ -205,7 +192,7 @@ export function recordingsCommandSpec(): Command {
         .option('-o, --output <file>', 'write here (atomically) instead of stdout')
         .option('-q, --quiet', 'no summary on stderr'),
     ).action(async (image: string, opts: ProfileCliOptions) => {
-      process.exitCode = await runProfile(image, opts);
+      process.exitCode = await guarded(opts, () => profile(image, opts));
     }),
   );
   cmd.addCommand(
@@ -215,13 +202,13 @@ export function recordingsCommandSpec(): Command {
         .argument('<image>', 'image reference as listed')
         .option('-o, --output <file>', 'write here (atomically) instead of stdout'),
     ).action(async (image: string, opts: ApiOptions & { output?: string }) => {
-      process.exitCode = await runRecording(image, opts);
+      process.exitCode = await guarded(opts, () => recording(image, opts));
     }),
   );
   cmd.addCommand(
     withApi(new Command('reset').summary('forget what was recorded for an image').argument('<image>', 'image reference as listed')).action(
       async (image: string, opts: ApiOptions) => {
-        process.exitCode = await runReset(image, opts);
+        process.exitCode = await guarded(opts, () => reset(image, opts));
       },
     ),
   );

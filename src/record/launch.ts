@@ -8,11 +8,11 @@ import { constants as osConstants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { ExecError, NativeError } from '../errors.js';
-import { auditArchOf } from '../seccomp/arch.js';
 import { errnoMessage, errnoName } from '../util/errno.js';
 import type { RawEntry, SessionHandle, SessionInfo } from './native.js';
 import { launcherPath, nativeAddon } from './native.js';
 import type { ResolvedWatch } from './watches.js';
+import { watchArray } from './watches.js';
 
 export interface LaunchOptions {
   command: string[];
@@ -67,18 +67,6 @@ function terminalDeliversToChild(): boolean {
   } catch {
     return false;
   }
-}
-
-function watchArray(watches: ResolvedWatch[] | undefined): Int32Array {
-  const list = watches ?? [];
-  const out = new Int32Array(list.length * 4);
-  list.forEach((w, i) => {
-    out[4 * i] = (auditArchOf(w.arch) ?? 0) | 0;
-    out[4 * i + 1] = w.nr;
-    out[4 * i + 2] = w.spec.args[0];
-    out[4 * i + 3] = w.spec.args[1] ?? -1;
-  });
-  return out;
 }
 
 export function launch(opts: LaunchOptions): Promise<LaunchResult> {

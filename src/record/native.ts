@@ -61,6 +61,8 @@ export interface RawOciConnection {
   listenerFd?: number;
   error?: string;
   peerPid: number;
+  /** The peer's executable name, read when it connected (runc, crun, conmon...). */
+  peerExe?: string;
 }
 
 declare const serverBrand: unique symbol;

@@ -17,6 +17,8 @@ export interface OciConnection {
   /** Why the connection was refused (no fd, several fds, not a listener, too large, stalled...). */
   error?: string;
   peerPid?: number;
+  /** The connecting runtime's executable name, read at connect time. */
+  peerExe?: string;
 }
 
 export interface OciListener {
@@ -40,6 +42,7 @@ export function listenOciSocket(path: string, onConnection: (c: OciConnection) =
       if (raw.stateText !== undefined) c.stateText = raw.stateText;
       if (raw.listenerFd !== undefined) c.listenerFd = raw.listenerFd;
       if (raw.error !== undefined) c.error = raw.error;
+      if (raw.peerExe !== undefined) c.peerExe = raw.peerExe;
       onConnection(c);
     });
   } catch (err) {

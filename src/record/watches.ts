@@ -1,6 +1,6 @@
 // Syscalls whose arguments matter for security: the recorder keeps the
 // distinct values of these arguments (bounded in C, 64 tuples per syscall).
-import { archByName } from '../seccomp/arch.js';
+import { archByName, auditArchOf } from '../seccomp/arch.js';
 import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
 
 export interface WatchSpec {
@@ -40,5 +40,13 @@ export function resolveWatches(arches: string[]): ResolvedWatch[] {
       if (nr !== undefined && nr >= 0) out.push({ arch, nr, spec });
     }
   }
+  return out;
+}
+
+/** The watches as the native session takes them: quadruples (audit arch, nr, arg index, second arg index or -1). */
+export function watchArray(watches: ResolvedWatch[] | undefined): Int32Array {
+  const list = watches ?? [];
+  const out = new Int32Array(list.length * 4);
+  list.forEach((w, i) => out.set([(auditArchOf(w.arch) ?? 0) | 0, w.nr, w.spec.args[0], w.spec.args[1] ?? -1], 4 * i));
   return out;
 }

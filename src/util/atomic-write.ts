@@ -18,6 +18,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, path);
+    fsyncDirectory(dirname(path));
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     try {
@@ -26,5 +27,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
       /* nothing was created */
     }
     throw new InputError(path, [`cannot write: ${(err as Error).message}`], err);
+  }
+}
+
+/** Makes a rename in `dir` durable. Best effort: some filesystems refuse fsync on a directory. */
+function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* not durable there, but written */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of the node agent (not a test: it prints figures, asserts no
 // time). Plain JS so scripts/bench.mjs can import it without a TypeScript
-// loader; also runnable alone: `node test/helpers/agent-bench.mjs [--repeat N]`.
+// loader; also runnable alone: `node scripts/bench-agent.mjs [--repeat N]`.
 //  - notifications per second through the agent (a stand-in runtime making
 //    getppid calls: each one a full notify round trip through the agent);
 //  - a container workload's wall time recorded vs unrecorded, same run, for
@@ -12,9 +12,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findStaticBusybox, hasCommand, runContainer, writeBundle } from '../../scripts/lib/oci-bundle.mjs';
+import { findStaticBusybox, hasCommand, runContainer, writeBundle } from './lib/oci-bundle.mjs';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(REPO, 'dist/cli/main.js');
 
 function median(list) {
@@ -132,7 +132,8 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Run alone, not when a test runner that globs test/ happens to load it.
+if (process.argv[1] === fileURLToPath(import.meta.url) && !process.env.TAP) {
   const i = process.argv.indexOf('--repeat');
   await benchAgent({ repeat: i > 0 ? Number(process.argv[i + 1]) : 3 });
 }

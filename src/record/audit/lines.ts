@@ -1,0 +1,137 @@
+// Lines out of audit files, plain or gzip'd (detected by magic bytes, not by
+// name), with a cap on line length: a multi-megabyte line is counted and
+// skipped without ever being held in memory whole. Bytes are decoded as
+// latin1, which cannot fail on binary garbage and keeps every audit field
+// (ASCII by construction) intact.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
+import { InputError } from '../../errors.js';
+
+/** Longest line kept; real SECCOMP records are under 1 KiB, enriched ones under 2 KiB. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+export interface SplitStats {
+  lines: number;
+  /** Lines longer than the cap, skipped. */
+  oversized: number;
+  bytes: number;
+}
+
+/** Splits a byte stream into lines; feed it chunks, then end(). */
+export class LineSplitter {
+  private carry = '';
+  /** Inside an over-long line: dropping bytes until its newline. */
+  private skipping = false;
+  readonly stats: SplitStats = { lines: 0, oversized: 0, bytes: 0 };
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    /** Told of each skipped over-long line (keeps line numbers right). */
+    private readonly onOversized?: () => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.stats.bytes += chunk.length;
+    const text = chunk.toString('latin1');
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      if (this.skipping) {
+        this.skipping = false;
+      } else if (this.carry.length + (nl - start) > this.maxLineBytes) {
+        this.stats.oversized++;
+        this.onOversized?.();
+        this.carry = '';
+      } else {
+        const piece = text.slice(start, nl);
+        this.emit(this.carry.length ? this.carry + piece : piece);
+        this.carry = '';
+      }
+      start = nl + 1;
+    }
+    if (start < text.length && !this.skipping) {
+      if (this.carry.length + (text.length - start) > this.maxLineBytes) {
+        this.stats.oversized++;
+        this.onOversized?.();
+        this.carry = '';
+        this.skipping = true;
+      } else {
+        this.carry += text.slice(start);
+      }
+    }
+  }
+
+  /** A last line without its newline still counts. */
+  end(): void {
+    if (this.carry.length) this.emit(this.carry);
+    this.carry = '';
+    this.skipping = false;
+  }
+
+  /** Drops a partial line (a truncated or replaced file). */
+  reset(): void {
+    this.carry = '';
+    this.skipping = false;
+  }
+
+  private emit(line: string): void {
+    this.stats.lines++;
+    this.onLine(line.charCodeAt(line.length - 1) === 0x0d ? line.slice(0, -1) : line);
+  }
+}
+
+export interface FileReadResult extends SplitStats {
+  gzip: boolean;
+  /** Set when a gzip stream ended early or was corrupt: the lines before it were read. */
+  damaged?: string;
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Calls onLine for every line of the file. A missing or unreadable file is an
+ * InputError; a damaged gzip stream is reported in the result, not thrown
+ * (rotation can leave a half-written .gz, and the lines before it are good).
+ */
+export async function readFileLines(
+  path: string,
+  onLine: (line: string) => void,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+  onOversized?: () => void,
+): Promise<FileReadResult> {
+  let gzip: boolean;
+  try {
+    gzip = await isGzip(path);
+  } catch (err) {
+    throw new InputError(path, [`cannot read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`], err);
+  }
+  const splitter = new LineSplitter(onLine, maxLineBytes, onOversized);
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream = gzip ? input.pipe(createGunzip()) : input;
+  let damaged: string | undefined;
+  try {
+    for await (const chunk of stream) splitter.push(chunk as Buffer);
+  } catch (err) {
+    if (!gzip || (err as NodeJS.ErrnoException).code?.startsWith('Z_') !== true) {
+      input.destroy();
+      throw new InputError(path, [`cannot read: ${(err as Error).message}`], err);
+    }
+    damaged = `gzip data damaged after ${splitter.stats.lines} lines (${(err as Error).message})`;
+  } finally {
+    input.destroy();
+  }
+  splitter.end();
+  return { ...splitter.stats, gzip, damaged };
+}
