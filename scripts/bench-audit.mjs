@@ -7,7 +7,7 @@
 //   node scripts/bench-audit.mjs [--size-mb N] [--repeat N] [--gzip]
 //
 // The log is built from the real lines captured on this machine
-// (test/fixtures/audit/raw.log): mostly SECCOMP records with rising serials,
+// (test/fixtures/audit/auditd-raw.txt): mostly SECCOMP records with rising serials,
 // varied pids and syscall numbers, plus the other record types auditd writes.
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -30,7 +30,7 @@ const work = mkdtempSync(join(tmpdir(), 'sr-bench-audit-'));
 
 /** Writes ~SIZE_MB of log; returns the number of SECCOMP records in it. */
 function generate(path) {
-  const corpus = readFileSync(join(REPO, 'test/fixtures/audit/raw.log'), 'utf8').split('\n').filter(Boolean);
+  const corpus = readFileSync(join(REPO, 'test/fixtures/audit/auditd-raw.txt'), 'utf8').split('\n').filter(Boolean);
   const seccomp = corpus.filter((l) => l.startsWith('type=SECCOMP') && l.endsWith('code=0x7ffc0000'));
   const other = corpus.filter((l) => !l.startsWith('type=SECCOMP') && !l.startsWith('type=DAEMON'));
   const stamp = /msg=audit\(\d+\.\d+:\d+\)/;

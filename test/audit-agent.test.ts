@@ -67,7 +67,7 @@ t.test('loss while a container is recorded marks its image (the records are synt
   const dir = mkdtempSync(join(tmpdir(), 'sr-audit-agent-loss-'));
   const store = await RecordingStore.open(join(dir, 'state'), log);
   const source = new AuditSource({ statusPollMs: 0, runtimeStateRoots: [] });
-  const feed = new AuditFeed(source, store, { podman: async () => undefined, bundleAnnotations: async () => undefined }, log);
+  const feed = new AuditFeed(source, store, { podman: async () => undefined, podmanStorage: async () => undefined, bundleAnnotations: async () => undefined }, log);
   const id = 'c'.repeat(64);
   const obs = { time: 0, pid: 1, auditArch: 0xc000003e, arch: 'x86_64', nr: 0, syscall: 'read', action: 'log' as const, code: 0x7ffc0000, phase: 'workload' as const };
   source.emit('observation', { ...obs, attribution: { status: 'container', containerId: id, cgroup: `/docker/${id}` } });

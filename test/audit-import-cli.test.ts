@@ -37,7 +37,7 @@ const FIXTURE_CALLS = [
 
 t.test('raw log: the fixture program, selected by comm, with its compat calls', async (t) => {
   const out = join(dir, 'fixture.json');
-  const r = await runCli(['import-audit', join(FIX, 'raw.log'), '--image', 'fixture:1', '--comm', 'syscalls', '-o', out]);
+  const r = await runCli(['import-audit', join(FIX, 'auditd-raw.txt'), '--image', 'fixture:1', '--comm', 'syscalls', '-o', out]);
   t.equal(r.code, 0, r.stderr);
   const rec = load(out);
   t.same(rec.identity, { image: 'fixture:1' });
@@ -50,11 +50,11 @@ t.test('raw log: the fixture program, selected by comm, with its compat calls', 
 });
 
 t.test('rotated and gzip\'d pieces, in glob order, give the same recording as the whole log', async (t) => {
-  const all = readFileSync(join(FIX, 'raw.log'), 'utf8').split('\n');
+  const all = readFileSync(join(FIX, 'auditd-raw.txt'), 'utf8').split('\n');
   const half = Math.floor(all.length / 2);
   writeFileSync(join(dir, 'audit.log.1'), gzipSync(`${all.slice(0, half).join('\n')}\n`));
   writeFileSync(join(dir, 'audit.log'), all.slice(half).join('\n'));
-  const whole = await runCli(['import-audit', join(FIX, 'raw.log'), '--image', 'x', '-o', join(dir, 'whole.json')]);
+  const whole = await runCli(['import-audit', join(FIX, 'auditd-raw.txt'), '--image', 'x', '-o', join(dir, 'whole.json')]);
   const parts = await runCli(['import-audit', join(dir, 'audit.log'), join(dir, 'audit.log.1'), '--image', 'x', '-o', join(dir, 'parts.json')]);
   t.equal(whole.code, 0, whole.stderr);
   t.equal(parts.code, 0, parts.stderr);
@@ -64,7 +64,7 @@ t.test('rotated and gzip\'d pieces, in glob order, give the same recording as th
 
 t.test('denials are reported, not recorded', async (t) => {
   const out = join(dir, 'uname.json');
-  const r = await runCli(['import-audit', join(FIX, 'enriched.log'), '--image', 'u', '--comm', 'uname', '-o', out]);
+  const r = await runCli(['import-audit', join(FIX, 'auditd-enriched.txt'), '--image', 'u', '--comm', 'uname', '-o', out]);
   t.equal(r.code, 0, r.stderr);
   t.notOk(names(load(out)).includes('x86_64/uname'), 'the killed call is not in the recording');
   t.match(r.stderr, /denied: 1 records of other seccomp actions[^\n]*\n\s+x86_64 uname kill_process x1 \(\/usr\/bin\/uname\)/);
@@ -79,13 +79,13 @@ t.test('kernel log captures (kmsg, dmesg) and stdout output', async (t) => {
 });
 
 t.test('selection by pid', async (t) => {
-  const pid = /pid=(\d+) comm="uname"/.exec(readFileSync(join(FIX, 'raw.log'), 'utf8'))![1];
+  const pid = /pid=(\d+) comm="uname"/.exec(readFileSync(join(FIX, 'auditd-raw.txt'), 'utf8'))![1];
   const out = join(dir, 'pid.json');
-  const r = await runCli(['import-audit', join(FIX, 'raw.log'), '--image', 'p', '--pid', `${pid},1`, '-o', out]);
+  const r = await runCli(['import-audit', join(FIX, 'auditd-raw.txt'), '--image', 'p', '--pid', `${pid},1`, '-o', out]);
   t.equal(r.code, 0, r.stderr);
   t.ok(names(load(out)).includes('x86_64/execve'));
   t.notOk(names(load(out)).includes('x86_64/flock'), "another process's call left out");
-  const bad = await runCli(['import-audit', join(FIX, 'raw.log'), '--image', 'p', '--pid', 'abc']);
+  const bad = await runCli(['import-audit', join(FIX, 'auditd-raw.txt'), '--image', 'p', '--pid', 'abc']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--pid: not a process id: "abc"/);
 });
@@ -93,12 +93,12 @@ t.test('selection by pid', async (t) => {
 t.test('malformed lines: counted, named by file:line, the good ones kept; a cut stamp is a serial gap', async (t) => {
   const out = join(dir, 'mal.json');
   const report = join(dir, 'mal-report.json');
-  const r = await runCli(['import-audit', join(FIX, 'malformed.log'), '--image', 'm', '-o', out, '--report', report]);
+  const r = await runCli(['import-audit', join(FIX, 'malformed.txt'), '--image', 'm', '-o', out, '--report', report]);
   t.equal(r.code, 0, r.stderr);
   const rec = load(out);
   t.equal(rec.stats.notifications, 4);
   t.same(rec.observations.map((o) => o.syscall), ['lstat', 'mprotect', 'munmap', 'read'], 'x86_64 numbers 6, 10, 11, 0 of the four valid lines')
-  t.match(r.stderr, /skipped: 12 unparseable lines \([^)]*malformed\.log:1: not an audit record/);
+  t.match(r.stderr, /skipped: 12 unparseable lines \([^)]*malformed\.txt:1: not an audit record/);
   t.match(r.stderr, /INCOMPLETE: at least 1 audit records were lost/);
   t.equal(rec.stats.lost, 1);
   const rep = JSON.parse(readFileSync(report, 'utf8'));
@@ -108,7 +108,7 @@ t.test('malformed lines: counted, named by file:line, the good ones kept; a cut 
 });
 
 t.test('over-long lines are skipped and counted; --max-line-bytes reads them', async (t) => {
-  const line = readFileSync(join(FIX, 'raw.log'), 'utf8').split('\n').find((l) => l.startsWith('type=SECCOMP'))!;
+  const line = readFileSync(join(FIX, 'auditd-raw.txt'), 'utf8').split('\n').find((l) => l.startsWith('type=SECCOMP'))!;
   const longComm = line.replace(/comm=\S+/, `comm="${'A'.repeat(3 << 20)}"`);
   const file = join(dir, 'long.log');
   writeFileSync(file, `${line}\n${longComm}\n`);
@@ -131,7 +131,7 @@ t.test('errors: no records, missing file, bad options; no output file left behin
   t.equal(missing.code, 2);
   t.match(missing.stderr, /nope\.log: cannot read: no such file/);
   t.notOk(existsSync(out));
-  const noImage = await runCli(['import-audit', join(FIX, 'raw.log')]);
+  const noImage = await runCli(['import-audit', join(FIX, 'auditd-raw.txt')]);
   t.equal(noImage.code, 2);
   t.match(noImage.stderr, /--image/);
   t.notMatch(none.stderr + missing.stderr, /\n\s+at /, 'no stack trace');

@@ -28,9 +28,9 @@ const calls = (rs: SeccompRecord[], comm: string) =>
     .sort();
 
 t.test('auditd RAW: every SECCOMP line parses, with its fields', async (t) => {
-  const all = lines('raw.log');
+  const all = lines('auditd-raw.txt');
   const seccomp = all.filter((l) => l.startsWith('type=SECCOMP'));
-  const rs = records('raw.log');
+  const rs = records('auditd-raw.txt');
   t.equal(rs.length, seccomp.length, 'one record per type=SECCOMP line');
   t.ok(rs.length > 100);
   const first = rs.find((r) => r.comm === 'syscalls')!;
@@ -46,7 +46,7 @@ t.test('auditd RAW: every SECCOMP line parses, with its fields', async (t) => {
 });
 
 t.test('a name with a space and a quote is hex-encoded by the kernel and decoded here', async (t) => {
-  const odd = records('raw.log').filter((r) => r.comm === 'a b"c');
+  const odd = records('auditd-raw.txt').filter((r) => r.comm === 'a b"c');
   t.ok(odd.length > 5, 'records of the odd-named program');
   t.match(odd[odd.length - 1].exe, /\/odd dir\/a b"c$/);
   t.equal(decodeUntrusted('6120622263'), 'a b"c');
@@ -55,13 +55,23 @@ t.test('a name with a space and a quote is hex-encoded by the kernel and decoded
 });
 
 t.test('ENRICHED, kmsg and dmesg captures give the same calls as RAW', async (t) => {
-  const raw = records('raw.log');
-  for (const name of ['enriched.log', 'kmsg.txt', 'dmesg.txt']) {
+  const raw = records('auditd-raw.txt');
+  for (const name of ['auditd-enriched.txt', 'kmsg.txt', 'dmesg.txt']) {
     const rs = records(name);
     t.ok(rs.length > 100, `${name}: records found`);
     for (const comm of ['syscalls', 'a b"c', 'uname']) t.same(calls(rs, comm), calls(raw, comm), `${name}: same calls of ${comm}`);
   }
-  t.ok(lines('enriched.log').some((l) => l.includes('\x1d')), 'the enriched capture has the 0x1d separator');
+  t.ok(lines('auditd-enriched.txt').some((l) => l.includes('\x1d')), 'the enriched capture has the 0x1d separator');
+});
+
+t.test('remote logs: node= prefix; other layouts (no ip=, extra subj=, doubled spaces) read by the general scanner', async (t) => {
+  const body = 'auid=0 uid=0 gid=0 ses=1 subj=unconfined pid=77 comm="x" exe="/x" sig=0 arch=c000003e syscall=3 compat=0 ip=0x1 code=0x7ffc0000';
+  const remote = parseAuditLine(`node=web-1 type=SECCOMP msg=audit(1795734018.290:9): ${body}`);
+  t.match(remote, { kind: 'seccomp', record: { node: 'web-1', pid: 77, nr: 3, serial: 9 } });
+  const old = parseAuditLine('type=SECCOMP msg=audit(1795734018.290:9): auid=0 uid=0 gid=0 ses=1 pid=77 comm="x" exe="/x" sig=0 syscall=3 compat=0 code=0x7ffc0000  arch=c000003e');
+  t.match(old, { kind: 'seccomp', record: { pid: 77, nr: 3, auditArch: 0xc000003e } });
+  const unknown = parseAuditLine(`type=UNKNOWN[1326] msg=audit(1795734018.290:9): ${body}`);
+  t.equal(unknown.kind, 'seccomp', 'auditd without a name for 1326');
 });
 
 t.test('kernel log prefixes', async (t) => {
@@ -104,7 +114,7 @@ t.test('kernel loss lines', async (t) => {
 });
 
 t.test('hand-made malformed lines: counted as such, valid neighbours unharmed', async (t) => {
-  const parsed = lines('malformed.log').map((l) => parseAuditLine(l.replace(/\r$/, '')));
+  const parsed = lines('malformed.txt').map((l) => parseAuditLine(l.replace(/\r$/, '')));
   const kinds = parsed.map((p) => p.kind);
   t.same(kinds, [
     'malformed', // the comment line

@@ -130,8 +130,10 @@ export class AuditFeed {
         break;
       }
     }
-    if (!identity && t.runtime === 'podman') {
-      const p = await this.lookups.podman(id);
+    // podman containers sit in libpod-<id> cgroups whichever OCI runtime runs them.
+    if (!identity && t.cgroup.includes('libpod-')) {
+      const bundle = this.source.containers.bundleOf(id);
+      const p = (bundle ? await this.lookups.podmanStorage(bundle, id) : undefined) ?? (await this.lookups.podman(id));
       if (p?.image) identity = { containerId: id, image: p.image, source: 'podman', ...(p.name ? { name: p.name } : {}) };
     }
     this.attribute(t, identity ?? { containerId: id, image: id, source: 'container-id' });

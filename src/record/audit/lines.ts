@@ -18,9 +18,15 @@ export interface SplitStats {
   bytes: number;
 }
 
-/** Splits a byte stream into lines; feed it chunks, then end(). */
+/**
+ * Splits a byte stream into lines; feed it chunks, then end(). Each line is
+ * decoded on its own from the bytes: a flat string, which the parser scans
+ * faster than a slice of one big chunk string.
+ */
 export class LineSplitter {
-  private carry = '';
+  /** Bytes of a line begun in an earlier chunk (copied: callers may reuse their buffers). */
+  private carry: Buffer[] = [];
+  private carryLength = 0;
   /** Inside an over-long line: dropping bytes until its newline. */
   private skipping = false;
   readonly stats: SplitStats = { lines: 0, oversized: 0, bytes: 0 };
@@ -34,47 +40,55 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     this.stats.bytes += chunk.length;
-    const text = chunk.toString('latin1');
     let start = 0;
     for (;;) {
-      const nl = text.indexOf('\n', start);
+      const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) break;
       if (this.skipping) {
         this.skipping = false;
-      } else if (this.carry.length + (nl - start) > this.maxLineBytes) {
-        this.stats.oversized++;
-        this.onOversized?.();
-        this.carry = '';
+      } else if (this.carryLength + (nl - start) > this.maxLineBytes) {
+        this.oversized();
+      } else if (this.carryLength) {
+        this.carry.push(chunk.subarray(start, nl));
+        this.emit(Buffer.concat(this.carry).toString('latin1'));
+        this.dropCarry();
       } else {
-        const piece = text.slice(start, nl);
-        this.emit(this.carry.length ? this.carry + piece : piece);
-        this.carry = '';
+        this.emit(chunk.toString('latin1', start, nl));
       }
       start = nl + 1;
     }
-    if (start < text.length && !this.skipping) {
-      if (this.carry.length + (text.length - start) > this.maxLineBytes) {
-        this.stats.oversized++;
-        this.onOversized?.();
-        this.carry = '';
+    if (start < chunk.length && !this.skipping) {
+      if (this.carryLength + (chunk.length - start) > this.maxLineBytes) {
+        this.oversized();
         this.skipping = true;
       } else {
-        this.carry += text.slice(start);
+        this.carry.push(Buffer.from(chunk.subarray(start)));
+        this.carryLength += chunk.length - start;
       }
     }
   }
 
   /** A last line without its newline still counts. */
   end(): void {
-    if (this.carry.length) this.emit(this.carry);
-    this.carry = '';
-    this.skipping = false;
+    if (this.carryLength) this.emit(Buffer.concat(this.carry).toString('latin1'));
+    this.reset();
   }
 
   /** Drops a partial line (a truncated or replaced file). */
   reset(): void {
-    this.carry = '';
+    this.dropCarry();
     this.skipping = false;
+  }
+
+  private dropCarry(): void {
+    this.carry = [];
+    this.carryLength = 0;
+  }
+
+  private oversized(): void {
+    this.stats.oversized++;
+    this.onOversized?.();
+    this.dropCarry();
   }
 
   private emit(line: string): void {
