@@ -14,15 +14,13 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argOption, median, timeCommand } from './lib/bench-util.mjs';
 import { gzipSync } from 'node:zlib';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(REPO, 'dist/cli/main.js');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
+const opt = (name, def) => argOption(args, name, def);
 const SIZE_MB = Number(opt('size-mb', 1024));
 const REPEAT = Number(opt('repeat', 3));
 const GZIP = args.includes('--gzip');
@@ -64,18 +62,7 @@ function generate(path) {
   return records;
 }
 
-function timeIt(argv, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0 && !(argv[0] === 'grep' && r.status === 1)) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return { ms, stdout: String(r.stdout) };
-}
-
-function median(list) {
-  const s = [...list].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const timeIt = (argv, env) => timeCommand(argv, { env, captureStdout: true, okStatus: (s) => s === 0 || (argv[0] === 'grep' && s === 1) });
 
 const log = join(work, 'audit.log');
 console.log(`import-audit benchmark: node ${process.version}; median of ${REPEAT} runs; generating ${SIZE_MB} MB of auditd log...`);

@@ -3,37 +3,24 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--only heavy|realistic|agent]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--only heavy|realistic|agent|audit]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { argOption, median, timeCommand } from './lib/bench-util.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(REPO, 'dist/cli/main.js');
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
+const opt = (name, def) => argOption(args, name, def);
 const REPEAT = Number(opt('repeat', 3));
 const HEAVY_COUNT = Number(opt('heavy-count', 500000));
 const ONLY = opt('only', '');
 const work = mkdtempSync(join(tmpdir(), 'sr-bench-'));
 
-function timeIt(argv) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], shell: false });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return ms;
-}
-
-function median(list) {
-  const s = [...list].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const timeIt = (argv) => timeCommand(argv).ms;
 
 function measure(argv) {
   const runs = [];
@@ -109,5 +96,9 @@ if (!ONLY || ONLY === 'agent') {
     console.log('');
     await benchAgent({ repeat: REPEAT });
   } else console.log('\nagent benchmark skipped: it runs containers and needs root');
+}
+if (!ONLY || ONLY === 'audit') {
+  console.log('');
+  spawnSync(process.execPath, [join(REPO, 'scripts/bench-audit.mjs'), '--size-mb', opt('audit-size-mb', '256'), '--repeat', String(REPEAT)], { stdio: 'inherit' });
 }
 rmSync(work, { recursive: true, force: true });
