@@ -9,7 +9,6 @@
 // The log is built from the real lines captured on this machine
 // (test/fixtures/audit/auditd-raw.txt): mostly SECCOMP records with rising serials,
 // varied pids and syscall numbers, plus the other record types auditd writes.
-import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -79,6 +79,13 @@ export class AuditFeed {
     return out;
   }
 
+  /** Records known lost while each image's live containers ran (not yet in their end records). */
+  lostByImage(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of this.tracked.values()) if (t.identity && t.lost) out.set(t.identity.image, (out.get(t.identity.image) ?? 0) + t.lost);
+    return out;
+  }
+
   private onObservation(o: AuditObservation): void {
     const a = o.attribution;
     if (a.status !== 'container') {

@@ -50,6 +50,8 @@ export interface GroupView {
 export interface ImageDetail extends ImageSummary {
   notifications: number;
   lost: number;
+  /** Calls were missed (lost notifications or audit records): the recording may lack some. */
+  incomplete: boolean;
   /** Never observed (the recording profile let them through): always allowed in generated profiles. */
   assumed: string[];
   calls: Observation[];
@@ -68,6 +70,7 @@ export function showImage(state: AgentState, image: string, live: Map<string, nu
     ...summarize(img, live),
     notifications: img.notifications,
     lost: img.lost,
+    incomplete: img.lost > 0,
     assumed: [...img.uncovered].sort(),
     calls: img.calls.observations(),
     runtimeCalls,

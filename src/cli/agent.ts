@@ -1,5 +1,5 @@
-// `seccomp-recorder agent [--state-dir DIR] [--socket PATH] [--api-socket PATH] [--drain-timeout 25s]`
-import { Command } from 'commander';
+// `seccomp-recorder agent [--source notify|audit] [--state-dir DIR] [--socket PATH] [--api-socket PATH] [--drain-timeout 25s]`
+import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_API_SOCKET } from '../agent/client.js';
 import { Agent } from '../agent/daemon.js';
@@ -18,6 +18,9 @@ interface AgentCliOptions extends CommonOptions {
   batchInterval: string;
   podman: string;
   podmanTimeout: string;
+  source: 'notify' | 'audit';
+  auditLog?: string;
+  auditMode: 'auto' | 'auditd' | 'kmsg';
 }
 
 /** `25s`, `2m`, `500ms`, `1h`, or a plain number of seconds -> milliseconds. */
@@ -39,6 +42,9 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
     const batchIntervalMs = parseDuration(opts.batchInterval, '--batch-interval');
     if (batchIntervalMs < 10 || batchIntervalMs > 1000) throw new UsageError('--batch-interval must be from 10ms to 1s (observations are fsync\'d at least once a second)');
     const podmanTimeoutMs = parseDuration(opts.podmanTimeout, '--podman-timeout');
+    const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+    if (opts.source !== 'audit' && (given('auditLog') || given('auditMode'))) throw new UsageError('--audit-log and --audit-mode apply to --source audit');
+    if (opts.auditLog && opts.auditMode === 'kmsg') throw new UsageError('--audit-log is auditd\'s log: it does not apply to --audit-mode kmsg');
 
     // Installed before start: a SIGTERM during start-up drains as soon as there is something to drain.
     let stopping: string | undefined;
@@ -64,6 +70,8 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
       batchIntervalMs,
       log,
       podman: { binary: opts.podman, timeoutMs: podmanTimeoutMs },
+      source: opts.source,
+      audit: { mode: opts.auditMode, ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) },
     });
     if (stopping) void agent.shutdown(stopping);
     await agent.done;
@@ -83,8 +91,13 @@ export function agentCommandSpec(): Command {
         '`seccomp-recorder recording-profile`, answers every notified syscall at once (CONTINUE), and aggregates\n' +
         'what each image calls, journaled under --state-dir. `seccomp-recorder recordings ...` reads it through the\n' +
         'API on --api-socket. SIGTERM/SIGINT drain: no new containers, live ones served until they exit or\n' +
-        '--drain-timeout passes. If the agent dies, recorded containers\' notified syscalls fail with ENOSYS.',
+        '--drain-timeout passes. If the agent dies, recorded containers\' notified syscalls fail with ENOSYS.\n' +
+        'With --source audit no socket is opened: containers run under `recording-profile --mode log` (SCMP_ACT_LOG)\n' +
+        'and the agent reads their audit records from auditd\'s log, or the kernel log when no auditd runs (fail-open).',
     )
+    .addOption(new Option('--source <source>', 'notify: runtime listeners; audit: SCMP_ACT_LOG audit records').choices(['notify', 'audit']).default('notify'))
+    .option('--audit-log <file>', 'audit source: auditd\'s log (default: log_file of /etc/audit/auditd.conf)')
+    .addOption(new Option('--audit-mode <mode>', 'audit source: auditd\'s log, the kernel log, or auto (auditd when one is registered)').choices(['auto', 'auditd', 'kmsg']).default('auto'))
     .option('--state-dir <dir>', 'where the journal and snapshot live', DEFAULT_STATE_DIR)
     .option('--socket <path>', 'runtime socket (the recording profile\'s listenerPath)', DEFAULT_RUNTIME_SOCKET)
     .option('--api-socket <path>', 'HTTP API socket (root-only)', DEFAULT_API_SOCKET)

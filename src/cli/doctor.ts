@@ -81,6 +81,46 @@ export async function runChecks(logger: Logger): Promise<Check[]> {
     detail: yama === undefined ? 'no Yama LSM (pidfd_getfd from a parent allowed)' : `yama ptrace_scope=${yama}${Number(yama) >= 2 ? ' (non-root record will fail to take the listener)' : ''}`,
   });
   for (const tool of ['runc', 'crun', 'podman', 'strace', 'auditd']) checks.push(toolVersion(tool));
+  checks.push(...auditChecks());
+  return checks;
+}
+
+/** What `agent --source audit` depends on (informational). */
+export function auditChecks(): Check[] {
+  const checks: Check[] = [];
+  const logged = tryRead('/proc/sys/kernel/seccomp/actions_logged');
+  checks.push({
+    name: 'seccomp actions_logged',
+    ok: !!logged && logged.split(/\s+/).includes('log'),
+    required: false,
+    detail: logged === undefined
+      ? 'cannot read /proc/sys/kernel/seccomp/actions_logged'
+      : `${logged}${logged.split(/\s+/).includes('log') ? '' : ' (no "log": SCMP_ACT_LOG writes no audit record; sysctl -w kernel.seccomp.actions_logged="... log")'}`,
+  });
+  const auditctl = spawnSync('auditctl', ['-s'], { encoding: 'utf8', timeout: 5000 });
+  const auditdPid = /^pid (\d+)$/m.exec(auditctl.stdout ?? '')?.[1];
+  checks.push({
+    name: 'auditctl',
+    ok: !auditctl.error,
+    required: false,
+    detail: auditctl.error
+      ? 'not installed: the audit source cannot read the kernel\'s lost counter (apt-get install auditd)'
+      : auditctl.status === 0
+        ? `audit daemon ${auditdPid && auditdPid !== '0' ? `pid ${auditdPid}: the audit source follows its log` : 'not running: the audit source reads the kernel log'}`
+        : `present, but \`auditctl -s\` failed (root needed): ${(auditctl.stderr ?? '').trim().split('\n')[0]}`,
+  });
+  const ratelimit = tryRead('/proc/sys/kernel/printk_ratelimit');
+  const noAuditd = !auditdPid || auditdPid === '0';
+  checks.push({
+    name: 'printk_ratelimit',
+    ok: ratelimit === '0' || !noAuditd,
+    required: false,
+    detail: ratelimit === undefined
+      ? 'cannot read /proc/sys/kernel/printk_ratelimit'
+      : ratelimit === '0'
+        ? '0 (kernel-log audit records are not rate limited)'
+        : `${ratelimit} s${noAuditd ? ': without auditd, audit records past the burst are dropped; sysctl -w kernel.printk_ratelimit=0 while recording' : ' (only matters without auditd)'}`,
+  });
   return checks;
 }
 

@@ -1,16 +1,18 @@
-// `seccomp-recorder recording-profile --runtime runc|crun [--socket PATH] [-o FILE]`
+// `seccomp-recorder recording-profile [--mode notify|log] --runtime runc|crun [--socket PATH] [-o FILE]`
 import { lstatSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RecordingRuntime } from '../agent/recording-profile.js';
 import { DEFAULT_RUNTIME_SOCKET, recordingProfile } from '../agent/recording-profile.js';
 import { serializeOci } from '../profile/oci.js';
+import { logRecordingProfile } from '../record/audit/log-profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 import { parseArchList } from './generate.js';
 
 interface RecordingProfileCliOptions extends CommonOptions {
+  mode: 'notify' | 'log';
   runtime: RecordingRuntime;
   socket: string;
   uncovered: 'allow' | 'log';
@@ -29,8 +31,27 @@ function socketWarning(path: string): string | undefined {
   }
 }
 
-async function runRecordingProfile(opts: RecordingProfileCliOptions): Promise<number> {
+/** `--mode log`: the SCMP_ACT_LOG profile `agent --source audit` records from. */
+async function printLogProfile(cmd: Command, opts: RecordingProfileCliOptions): Promise<void> {
+  const notifyOnly = ['runtime', 'socket', 'uncovered', 'image'].filter((o) => cmd.getOptionValueSource(o) === 'cli');
+  if (notifyOnly.length) throw new UsageError(`${notifyOnly.map((o) => `--${o}`).join(', ')}: only for --mode notify`);
+  const profile = logRecordingProfile({ arches: parseArchList(opts.arch) });
+  const text = serializeOci(profile);
+  if (opts.output) writeFileAtomic(opts.output, text);
+  else await writeStdout(text);
+  if (!opts.quiet)
+    process.stderr.write(
+      `seccomp-recorder: log profile: default SCMP_ACT_LOG on ${profile.architectures.join(', ')}: every call is allowed and audited; ` +
+        'record with `seccomp-recorder agent --source audit` (or `import-audit` on saved logs)\n',
+    );
+}
+
+async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOptions): Promise<number> {
   try {
+    if (opts.mode === 'log') {
+      await printLogProfile(cmd, opts);
+      return 0;
+    }
     if (!opts.socket.startsWith('/')) throw new UsageError(`--socket must be an absolute path (the runtime connects to it), got "${opts.socket}"`);
     if (opts.uncovered === 'log' && opts.runtime !== 'runc') throw new UsageError('--uncovered applies to --runtime runc (crun notifies on everything)');
     const r = recordingProfile({ runtime: opts.runtime, socketPath: opts.socket, uncovered: opts.uncovered, image: opts.image, arches: parseArchList(opts.arch) });
@@ -65,8 +86,11 @@ export function recordingProfileCommandSpec(): Command {
         'profile in staging (Kubernetes localhostProfile, podman --security-opt seccomp=FILE, runc/crun config.json).\n' +
         'runc refuses NOTIFY as the default action and on write: its profile notifies on every other syscall\n' +
         'libseccomp knows and lets write through (always allowed in generated profiles). crun accepts NOTIFY as\n' +
-        'the default, so its profile observes everything. The runc profile works with crun too.',
+        'the default, so its profile observes everything. The runc profile works with crun too.\n' +
+        '--mode log prints a SCMP_ACT_LOG profile instead: no listener, every call allowed and audited, for\n' +
+        '`agent --source audit` or `import-audit`.',
     )
+    .addOption(new Option('--mode <mode>', 'notify: for `agent` (listener); log: SCMP_ACT_LOG, for `agent --source audit`').choices(['notify', 'log']).default('notify'))
     .addOption(new Option('--runtime <runtime>', 'the OCI runtime that will apply it').choices(['runc', 'crun']).default('runc'))
     .option('--socket <path>', 'the agent\'s runtime socket', DEFAULT_RUNTIME_SOCKET)
     .addOption(new Option('--uncovered <action>', 'runc: what happens to calls NOTIFY cannot cover (log: audit records)').choices(['allow', 'log']).default('allow'))
@@ -74,8 +98,8 @@ export function recordingProfileCommandSpec(): Command {
     .option('--arch <list>', 'architectures, comma-separated (default: this kernel\'s native and compat ones)')
     .option('-o, --output <file>', 'write here (atomically) instead of stdout')
     .option('-q, --quiet', 'no notes on stderr')
-    .action(async (opts: RecordingProfileCliOptions) => {
-      process.exitCode = await runRecordingProfile(opts);
+    .action(async (opts: RecordingProfileCliOptions, command: Command) => {
+      process.exitCode = await runRecordingProfile(command, opts);
     });
   return withCommonOptions(cmd);
 }

@@ -68,6 +68,7 @@ export function formatShow(d: ImageDetail): string {
   out.push(`identified by:  ${d.sources.join(', ')}`);
   out.push(`containers:     ${d.containers} seen, ${d.liveContainers} live; first ${shortTime(d.firstSeen)}, last activity ${shortTime(d.lastActivity)}`);
   out.push(`notifications:  ${d.notifications} (from finished containers; ${d.lost} lost)`);
+  if (d.incomplete) out.push(`INCOMPLETE:     at least ${d.lost} calls or audit records went missing while recording: some syscalls may be absent; re-record to be sure`);
   for (const [rt, calls] of Object.entries(d.runtimeCalls))
     out.push(`runtime ${rt}:    ${calls.length} start-up syscalls, attributed to the runtime (added to this image's profile)`);
   if (d.assumed.length) out.push(`not observed:   ${d.assumed.join(', ')} (the recording profile lets them through; always allowed)`);
