@@ -1,10 +1,25 @@
 // Writes a file atomically: a temp file in the same directory, fsync, rename.
 // A reader never sees a half-written profile, and a failed write leaves nothing.
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+// Special files (`-o /dev/null`, a FIFO, /dev/stdout) are written in place:
+// renaming over them would replace the device node with a regular file. A
+// symlink is followed, so the link stays and its target is replaced.
+import { closeSync, fchmodSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): void {
+  let path = target;
+  try {
+    const st = statSync(target);
+    if (!st.isFile()) {
+      writeInPlace(target, data);
+      return;
+    }
+    path = realpathSync(target);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    /* does not exist yet: create it */
+  }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   let fd: number | undefined;
   try {
@@ -26,6 +41,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     } catch {
       /* nothing was created */
     }
+    throw new InputError(path, [`cannot write: ${(err as Error).message}`], err);
+  }
+}
+
+function writeInPlace(path: string, data: string | Uint8Array): void {
+  try {
+    writeFileSync(path, data);
+  } catch (err) {
     throw new InputError(path, [`cannot write: ${(err as Error).message}`], err);
   }
 }
