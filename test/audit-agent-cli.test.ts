@@ -5,20 +5,19 @@
 // then from a private auditd's log. No runtime socket is opened in audit mode.
 // printk and audit settings changed here are restored; the auditd started
 // here is stopped.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { ImageDetail } from '../src/agent/views.js';
 import { formatShow } from '../src/cli/recordings.js';
-import type { AuditStatus } from '../src/record/audit/status.js';
-import { parseAuditctlStatus } from '../src/record/audit/status.js';
 import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
+import type { PrivateAuditd } from './helpers/auditd.js';
+import { auditdSkipReason, saveAuditSettings, startPrivateAuditd } from './helpers/auditd.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { eventually, startAgent } from './helpers/agent-process.js';
-import { containerSkipReason, hasCommand } from './helpers/bundle.js';
+import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sr-audit-agent-cli-'));
@@ -61,70 +60,28 @@ t.test('recordings show says INCOMPLETE when calls or audit records were lost', 
 });
 
 // ---- the real kernel ----
-function auditStatus(): AuditStatus | undefined {
-  try {
-    return parseAuditctlStatus(execFileSync('auditctl', ['-s'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-  } catch {
-    return undefined;
-  }
-}
-
-const skip: string | false =
-  containerSkipReason('runc') ||
-  (!hasCommand('auditd') || !hasCommand('auditctl')
-    ? 'auditd is not installed (apt-get install auditd)'
-    : (auditStatus()?.pid ?? 0) !== 0
-      ? `an audit daemon (pid ${auditStatus()?.pid}) already runs: these tests need the kernel's audit to themselves`
-      : false);
+const skip: string | false = containerSkipReason('runc') || auditdSkipReason();
 
 const PRINTK = '/proc/sys/kernel/printk_ratelimit';
-const saved = skip ? undefined : { status: auditStatus()!, printk: readFileSync(PRINTK, 'utf8').trim() };
-let auditd: { pid: number; exited: Promise<void> } | undefined;
+const restoreSettings = skip ? undefined : saveAuditSettings([PRINTK]);
+let auditd: PrivateAuditd | undefined;
 
 async function stopAuditd(): Promise<void> {
-  if (!auditd) return;
   const a = auditd;
   auditd = undefined;
-  try {
-    process.kill(a.pid, 'SIGTERM');
-  } catch {
-    /* already gone */
-  }
-  await a.exited;
+  await a?.stop();
 }
 
-if (saved)
+if (restoreSettings)
   t.teardown(async () => {
     await stopAuditd();
-    const s = saved.status;
-    for (const args of [['-e', String(s.enabled)], ['-b', String(s.backlogLimit)], ['-r', String(s.rateLimit)], ...(s.backlogWaitTime === undefined ? [] : [['--backlog_wait_time', String(s.backlogWaitTime)]])])
-      execFileSync('auditctl', args, { stdio: 'ignore' });
-    writeFileSync(PRINTK, saved.printk);
+    restoreSettings();
   });
 
-async function until(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** auditd on a private configuration and log; resolves once the kernel has it as its audit daemon. */
+/** A private auditd; returns its log file. */
 async function startAuditd(): Promise<string> {
-  const dir = join(work, 'auditd');
-  mkdirSync(join(dir, 'plugins.d'), { recursive: true });
-  const log = join(dir, 'audit.log');
-  writeFileSync(
-    join(dir, 'auditd.conf'),
-    [`log_file = ${log}`, 'log_format = RAW', 'flush = INCREMENTAL_ASYNC', 'freq = 1', 'num_logs = 5', 'max_log_file = 0', 'max_log_file_action = IGNORE',
-      'space_left = 2', 'admin_space_left = 1', 'disk_full_action = IGNORE', 'disk_error_action = IGNORE', `plugin_dir = ${join(dir, 'plugins.d')}`, ''].join('\n'),
-    { mode: 0o640 },
-  );
-  const child = spawn('auditd', ['-n', '-c', dir], { stdio: 'ignore' });
-  auditd = { pid: child.pid!, exited: new Promise<void>((resolve) => child.on('exit', () => resolve())) };
-  await until(() => auditStatus()?.pid === child.pid, 'auditd to register with the kernel');
-  return log;
+  auditd = await startPrivateAuditd(join(work, 'auditd'));
+  return auditd.log;
 }
 
 /** Runs a container under the CLI's log profile and checks, through `recordings show`, that its calls are in its image. */

@@ -5,7 +5,7 @@
 // limit without it) and must be reported. Every audit and printk setting
 // changed here is restored, and the auditd started here is stopped.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -14,34 +14,23 @@ import { parseRecording } from '../src/profile/recording.js';
 import { logRecordingProfile } from '../src/record/audit/log-profile.js';
 import type { AuditObservation, AuditSourceOptions } from '../src/record/audit/source.js';
 import { AuditSource } from '../src/record/audit/source.js';
-import { parseAuditctlStatus } from '../src/record/audit/status.js';
-import type { AuditStatus } from '../src/record/audit/status.js';
 import { LAUNCHER_PATH } from '../src/record/native.js';
 import { runAnnotated } from './helpers/agent-bundle.js';
+import type { PrivateAuditd } from './helpers/auditd.js';
+import { auditdSkipReason, auditStatus, saveAuditSettings, startPrivateAuditd, until } from './helpers/auditd.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, hasCommand } from './helpers/fixtures.js';
 
-function auditStatus(): AuditStatus | undefined {
-  try {
-    return parseAuditctlStatus(execFileSync('auditctl', ['-s'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-  } catch {
-    return undefined;
-  }
-}
-
 const skip: string | false =
   process.getuid?.() !== 0
     ? 'the audit tests need root'
-    : !hasCommand('auditd') || !hasCommand('auditctl')
-      ? 'auditd is not installed (apt-get install auditd)'
-      : !existsSync(LAUNCHER_PATH)
+    : auditdSkipReason() ||
+      (!existsSync(LAUNCHER_PATH)
         ? 'the native launcher is not built (npx node-gyp rebuild)'
         : !hasCommand('gcc')
           ? 'gcc is not installed'
-          : (auditStatus()?.pid ?? 0) !== 0
-            ? `an audit daemon (pid ${auditStatus()?.pid}) already runs: these tests need the kernel's audit to themselves`
-            : false;
+          : false);
 const containerSkip = skip || containerSkipReason('runc');
 
 const work = mkdtempSync(join(tmpdir(), 'sr-audit-kernel-'));
@@ -56,57 +45,25 @@ const label = (o: AuditObservation) => `${o.arch}/${o.syscall ?? `#${o.nr}`}`;
 // ---- the settings we touch, saved once and restored whatever happens ----
 const PRINTK = '/proc/sys/kernel/printk_ratelimit';
 const PRINTK_BURST = '/proc/sys/kernel/printk_ratelimit_burst';
-const saved = skip ? undefined : { status: auditStatus()!, printk: readFileSync(PRINTK, 'utf8').trim(), burst: readFileSync(PRINTK_BURST, 'utf8').trim() };
-let auditd: { pid: number; exited: Promise<void> } | undefined;
+const savedStatus = skip ? undefined : auditStatus();
+const restoreSettings = skip ? undefined : saveAuditSettings([PRINTK, PRINTK_BURST]);
+let auditd: PrivateAuditd | undefined;
 
 async function stopAuditd(): Promise<void> {
-  if (!auditd) return;
   const a = auditd;
   auditd = undefined;
-  try {
-    process.kill(a.pid, 'SIGTERM');
-  } catch {
-    /* already gone */
-  }
-  await a.exited;
+  await a?.stop();
 }
 
-async function restoreAll(): Promise<void> {
-  await stopAuditd();
-  if (!saved) return;
-  const s = saved.status;
-  for (const args of [['-e', String(s.enabled)], ['-b', String(s.backlogLimit)], ['-r', String(s.rateLimit)], ...(s.backlogWaitTime === undefined ? [] : [['--backlog_wait_time', String(s.backlogWaitTime)]])])
-    execFileSync('auditctl', args, { stdio: 'ignore' });
-  writeFileSync(PRINTK, saved.printk);
-  writeFileSync(PRINTK_BURST, saved.burst);
-}
-if (!skip) t.teardown(restoreAll);
+if (restoreSettings)
+  t.teardown(async () => {
+    await stopAuditd();
+    restoreSettings();
+  });
 
-/** Starts auditd on a private configuration; resolves once the kernel has it as its audit daemon. */
-async function startAuditd(name: string): Promise<{ dir: string; conf: string; log: string }> {
-  const dir = join(work, name);
-  mkdirSync(join(dir, 'plugins.d'), { recursive: true });
-  const log = join(dir, 'audit.log');
-  const conf = join(dir, 'auditd.conf');
-  writeFileSync(
-    conf,
-    [`log_file = ${log}`, 'log_format = RAW', 'flush = INCREMENTAL_ASYNC', 'freq = 1', 'num_logs = 5', 'max_log_file = 0', 'max_log_file_action = IGNORE',
-      'space_left = 2', 'admin_space_left = 1', 'disk_full_action = IGNORE', 'disk_error_action = IGNORE', `plugin_dir = ${join(dir, 'plugins.d')}`, ''].join('\n'),
-    { mode: 0o640 },
-  );
-  const child = spawn('auditd', ['-n', '-c', dir], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  auditd = { pid: child.pid!, exited };
-  await until(() => auditStatus()?.pid === child.pid, 'auditd to register with the kernel');
-  return { dir, conf, log };
-}
-
-async function until(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+async function startAuditd(name: string): Promise<PrivateAuditd> {
+  auditd = await startPrivateAuditd(join(work, name));
+  return auditd;
 }
 
 /** Runs a command under the SECCOMP_RET_LOG filter; the launcher execs it, so its pid is the command's. */
@@ -227,8 +184,8 @@ t.test('loss: a one-record backlog flooded under auditd is detected from the los
   execFileSync('auditctl', ['--backlog_wait_time', '0']); // drop instead of making the caller wait
   const flood = await runLogged(['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=20000']);
   t.equal(flood.code, 0);
-  execFileSync('auditctl', ['-b', String(saved!.status.backlogLimit)]);
-  execFileSync('auditctl', ['--backlog_wait_time', String(saved!.status.backlogWaitTime ?? 15000)]);
+  execFileSync('auditctl', ['-b', String(savedStatus!.backlogLimit)]);
+  execFileSync('auditctl', ['--backlog_wait_time', String(savedStatus!.backlogWaitTime ?? 15000)]);
   await until(() => source.stats().loss.kernelLost > 0, 'the status poll to see the lost counter rise');
   await source.stop();
   const s = source.stats();

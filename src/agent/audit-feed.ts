@@ -11,6 +11,7 @@ import type { AuditObservation, AuditSource } from '../record/audit/source.js';
 import type { ContainerIdentity, IdentityLookups } from './identity.js';
 import { identityFromAnnotations } from './identity.js';
 import type { Phase } from './records.js';
+import { callsRecord } from './records.js';
 import type { RecordingStore } from './store.js';
 
 /** A container with no record for this long, and unknown to its runtime, has ended. */
@@ -192,17 +193,7 @@ export class AuditFeed {
     for (const phase of ['runtime', 'workload'] as Phase[]) {
       const calls = [...t.pending.values()].filter((o) => o.phase === phase).map(({ phase: _phase, ...o }) => o as Observation);
       if (!calls.length) continue;
-      this.store.record({
-        k: 'calls',
-        at,
-        container: identity.containerId,
-        image: identity.image,
-        ...(identity.namespace ? { namespace: identity.namespace } : {}),
-        ...(identity.name ? { name: identity.name } : {}),
-        runtime: t.runtime,
-        phase,
-        calls: sortObservations(calls),
-      });
+      this.store.record(callsRecord(identity, t.runtime, phase, sortObservations(calls), at));
     }
     t.pending.clear();
   }

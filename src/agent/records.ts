@@ -4,7 +4,7 @@
 import { isRecord } from '../profile/json-input.js';
 import type { Observation } from '../profile/recording.js';
 import { archByName } from '../seccomp/arch.js';
-import type { IdentitySource } from './identity.js';
+import type { ContainerIdentity, IdentitySource } from './identity.js';
 
 export type Phase = 'workload' | 'runtime';
 
@@ -36,6 +36,21 @@ export interface CallsRecord extends GroupRef {
   runtime: string;
   phase: Phase;
   calls: Observation[];
+}
+
+/** The calls record for one container and phase, whichever source (notify, audit) saw them. */
+export function callsRecord(identity: ContainerIdentity, runtime: string, phase: Phase, calls: Observation[], at: string): CallsRecord {
+  return {
+    k: 'calls',
+    at,
+    container: identity.containerId,
+    image: identity.image,
+    ...(identity.namespace ? { namespace: identity.namespace } : {}),
+    ...(identity.name ? { name: identity.name } : {}),
+    runtime,
+    phase,
+    calls,
+  };
 }
 
 export interface EndRecord {

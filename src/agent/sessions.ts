@@ -11,6 +11,7 @@ import { decodeMetadata } from './metadata.js';
 import type { AgentCounters } from './metrics.js';
 import { dropReason } from './metrics.js';
 import type { Phase } from './records.js';
+import { callsRecord } from './records.js';
 import { parseStateMessage } from './state-message.js';
 import type { RecordingStore } from './store.js';
 
@@ -187,17 +188,7 @@ export class ContainerSessions {
         live.log.warn({ auditArch: `0x${(e.arch >>> 0).toString(16)}`, nr: e.nr }, 'calls on an architecture this tool cannot name were not recorded');
       }
       if (!observations.length) continue;
-      this.store.record({
-        k: 'calls',
-        at,
-        container: identity.containerId,
-        image: identity.image,
-        ...(identity.namespace ? { namespace: identity.namespace } : {}),
-        ...(identity.name ? { name: identity.name } : {}),
-        runtime: live.runtime,
-        phase,
-        calls: observations,
-      });
+      this.store.record(callsRecord(identity, live.runtime, phase, observations, at));
     }
     return info;
   }

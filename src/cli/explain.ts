@@ -12,7 +12,7 @@ import { nativeArchName } from '../seccomp/arch.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 import { NODE_DEFAULT_BASELINE } from '../profile/render.js';
-import { splitList } from './generate.js';
+import { splitList } from './lists.js';
 
 interface ExplainCliOptions extends CommonOptions {
   baseline?: string | false;

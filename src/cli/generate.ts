@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { Command, Option } from 'commander';
 import { InputError, UsageError } from '../errors.js';
-import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeArch, normalizeCap } from '../profile/baseline.js';
+import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeCap } from '../profile/baseline.js';
 import type { GenerateReport, RecordingInput, RuntimeBaseSet } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
 import { loadInputFile } from '../profile/merge.js';
@@ -17,6 +17,7 @@ import type { OutputChoice } from '../profile/render.js';
 import { NODE_DEFAULT_BASELINE, renderProfile } from '../profile/render.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
+import { parseArchList, splitList } from './lists.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 
 interface GenerateCliOptions extends CommonOptions {
@@ -34,18 +35,6 @@ interface GenerateCliOptions extends CommonOptions {
   saveProfile?: string;
   output?: string;
   quiet?: boolean;
-}
-
-export function splitList(v: string | undefined): string[] {
-  return (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-export function parseArchList(v: string | undefined): string[] {
-  return splitList(v).map((a) => {
-    const n = normalizeArch(a);
-    if (!n) throw new UsageError(`--arch: unknown architecture "${a}" (use libseccomp names such as x86_64, aarch64, x86)`);
-    return n;
-  });
 }
 
 function parseCaps(v: string | undefined): { caps: string[]; label: string } {

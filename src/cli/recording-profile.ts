@@ -9,7 +9,7 @@ import { logRecordingProfile } from '../record/audit/log-profile.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
-import { parseArchList } from './generate.js';
+import { parseArchList } from './lists.js';
 
 interface RecordingProfileCliOptions extends CommonOptions {
   mode: 'notify' | 'log';

@@ -2,7 +2,7 @@
 // Exit 0 valid, 1 invalid (or warnings with --strict), 2 usage or I/O error.
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { loadBaseline, normalizeArch } from '../profile/baseline.js';
+import { loadBaseline } from '../profile/baseline.js';
 import type { Finding } from '../profile/lint.js';
 import { readInput } from '../profile/load.js';
 import type { ValidationReport } from '../profile/validate.js';
@@ -10,6 +10,7 @@ import { validateProfileText } from '../profile/validate.js';
 import { archToken, libseccompVersion } from '../seccomp/libseccomp.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
+import { parseArchList } from './lists.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 
 interface ValidateCliOptions extends CommonOptions {
@@ -45,18 +46,12 @@ export function validateCommandSpec(): Command {
 
 function parseArches(v: string | undefined): string[] | undefined {
   if (v === undefined) return undefined;
-  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = parseArchList(v);
   if (!list.length) throw new UsageError('--arch: expected a comma-separated list such as x86_64,aarch64');
-  return [
-    ...new Set(
-      list.map((a) => {
-        const n = normalizeArch(a);
-        if (!n) throw new UsageError(`--arch: unknown architecture "${a}" (use libseccomp names such as x86_64, aarch64, x86)`);
-        if (archToken(n) === undefined) throw new UsageError(`--arch: libseccomp ${libseccompVersion()} does not know the architecture ${n}`);
-        return n;
-      }),
-    ),
-  ];
+  for (const n of list) {
+    if (archToken(n) === undefined) throw new UsageError(`--arch: libseccomp ${libseccompVersion()} does not know the architecture ${n}`);
+  }
+  return [...new Set(list)];
 }
 
 function findingLine(f: Finding): string {
