@@ -8,7 +8,10 @@
         "native/oci_socket.c",
         "native/notify_session.c",
         "native/observations.c",
-        "native/fd_kind.c"
+        "native/fd_kind.c",
+        "native/addon_bpf.c",
+        "native/bpf_recorder.c",
+        "native/bpf_asm.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "libraries": ["-lpthread"]

@@ -34,5 +34,6 @@ static inline void set(napi_env env, napi_value obj, const char *key, napi_value
 
 napi_value oci_listen(napi_env env, napi_callback_info info);
 napi_value oci_close(napi_env env, napi_callback_info info);
+napi_value bpf_register(napi_env env, napi_value exports);
 
 #endif
