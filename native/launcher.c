@@ -4,8 +4,10 @@
  * It runs between the Node supervisor and the target command:
  *   1. resets signal state, finds the executable, reads the filter program;
  *   2. closes every inherited descriptor but stdio and the status pipe;
- *   3. installs a seccomp filter (with SECCOMP_FILTER_FLAG_NEW_LISTENER when asked);
- *   4. execs the target.
+ *   3. installs a seccomp filter (with SECCOMP_FILTER_FLAG_NEW_LISTENER when asked),
+ *      or none with --no-filter (the bpf source records from outside);
+ *   4. with --cgroup DIR, moves itself into that cgroup (v2) as its last step;
+ *   5. execs the target.
  *
  * Listener hand-over without exemption: the listener the kernel returns is
  * O_CLOEXEC and lands on the lowest free descriptor, which the launcher
@@ -165,7 +167,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: seccomp-recorder-launcher [--status-fd N] [--bpf FILE] [--listener] [--flags N]\n"
-            "                                 [--no-new-privs always|auto] -- CMD [ARG...]\n"
+            "                                 [--no-new-privs always|auto] [--no-filter] [--cgroup DIR]\n"
+            "                                 -- CMD [ARG...]\n"
             "Installs a seccomp filter (by default: notify on every syscall) and execs CMD.\n"
             "Meant to be started by seccomp-recorder, which supervises the listener.\n");
     _exit(EXIT_SETUP);
@@ -177,7 +180,8 @@ int main(int argc, char **argv)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
     };
     struct sock_fprog prog = { .len = 1, .filter = notify_all };
-    const char *bpf_file = NULL;
+    const char *bpf_file = NULL, *cgroup_dir = NULL;
+    int no_filter = 0, cgroup_fd = -1;
     int want_listener = 0, nnp_always = 0, i, nnp_set = 0;
     unsigned int flags = 0;
     char exe[4096];
@@ -203,6 +207,10 @@ int main(int argc, char **argv)
             flags |= (unsigned int)v;
         } else if (strcmp(argv[i], "--listener") == 0) {
             want_listener = 1;
+        } else if (strcmp(argv[i], "--no-filter") == 0) {
+            no_filter = 1;
+        } else if (strcmp(argv[i], "--cgroup") == 0 && i + 1 < argc) {
+            cgroup_dir = argv[++i];
         } else if (strcmp(argv[i], "--no-new-privs") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             if (strcmp(v, "always") == 0)
@@ -213,7 +221,7 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    if (i >= argc)
+    if (i >= argc || (no_filter && (want_listener || bpf_file)))
         usage();
 
     reset_signals();
@@ -234,6 +242,26 @@ int main(int argc, char **argv)
             syscall(SYS_close_range, 3, status_fd - 1, 0);
         syscall(SYS_close_range, lo + 1, ~0U, 0);
     }
+
+    if (cgroup_dir) {
+        /* Opened now, written last: the fewer of our own calls the cgroup sees, the better. */
+        char procs[4096];
+        if ((size_t)snprintf(procs, sizeof procs, "%s/cgroup.procs", cgroup_dir) >= sizeof procs)
+            fail("setup", "cgroup path too long", ENAMETOOLONG, EXIT_SETUP);
+        cgroup_fd = open(procs, O_WRONLY | O_CLOEXEC);
+        if (cgroup_fd < 0)
+            fail("setup", "cannot open the cgroup's cgroup.procs", errno, EXIT_SETUP);
+    }
+    if (no_filter) {
+        if (cgroup_fd >= 0 && write(cgroup_fd, "0", 1) != 1)
+            fail("setup", "cannot join the cgroup", errno, EXIT_SETUP);
+        execve(exe, &argv[i], environ);
+        rc = errno;
+        fail("exec", rc == ENOENT ? "command not found" : "command cannot be executed", rc,
+             rc == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+    }
+    if (cgroup_fd >= 0)
+        fail("setup", "--cgroup goes with --no-filter", EINVAL, EXIT_SETUP);
 
     if (want_listener)
         flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;

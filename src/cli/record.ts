@@ -6,8 +6,9 @@ import type { LoadedProfile } from '../profile/load.js';
 import { minimalProfile } from '../profile/minimal.js';
 import { serializeOci } from '../profile/oci.js';
 import { serializeRecording } from '../profile/recording.js';
-import { recordCommand } from '../record/command.js';
+import { commandSource, SOURCE_CHOICES } from '../record/sources.js';
 import { buildKnownFilter, newObservations } from '../record/known.js';
+import { UsageError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { loggerFor, reportError, withCommonOptions, writeStdout } from './common.js';
@@ -20,6 +21,7 @@ interface RecordOptions extends CommonOptions {
   syncWakeup: boolean;
   known: string[];
   failOnNew?: boolean;
+  source: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -28,8 +30,10 @@ export function recordCommandSpec(): Command {
   const cmd = new Command('record')
     .summary('run a command and record every syscall it and its descendants make')
     .description(
-      'Runs CMD under a seccomp user-notify filter (no root needed), records every syscall of CMD and all\n' +
-        'its descendants until the last of them exits, and writes a minimal seccomp profile.\n' +
+      'Runs CMD, records every syscall of CMD and all its descendants until the last of them exits, and\n' +
+        'writes a minimal seccomp profile. Sources: bpf (root; a raw tracepoint watches CMD\'s own cgroup,\n' +
+        'nothing in its path) or notify (a seccomp user-notify filter, no root needed); auto picks bpf\n' +
+        'where it loads (not with --known, whose filter is notify\'s), notify otherwise.\n' +
         'The exit status is the command\'s (128+N when it died of signal N).',
     )
     .argument('<command...>', 'the command to run, after --')
@@ -37,6 +41,7 @@ export function recordCommandSpec(): Command {
     .option('--save-recording <file>', 'also save the raw recording (for generate/merge later)')
     .option('--known <profile>', 'incremental: calls this profile allows run unrecorded at full speed; only new ones are recorded (repeatable; OCI JSON or SPO YAML)', collect, [])
     .option('--fail-on-new', 'with --known: exit 1 when anything new was seen (after writing the output)')
+    .option('--source <source>', `how calls are seen: ${SOURCE_CHOICES.join(', ')}`, 'auto')
     .option('-q, --quiet', 'no summary on stderr')
     .option('--no-sync-wakeup', 'do not ask the kernel to wake the supervisor on the caller\'s CPU (for benchmarks)')
     .passThroughOptions()
@@ -50,10 +55,12 @@ async function runRecord(command: string[], opts: RecordOptions): Promise<number
   try {
     const logger = loggerFor(opts);
     const known: LoadedProfile[] = opts.known.map((f) => loadProfile(f));
+    if (known.length && opts.source === 'bpf') throw new UsageError('--known installs a filter that only the notify source uses; drop --source bpf');
     const filter = known.length ? buildKnownFilter(known.map((k) => k.profile), logger) : undefined;
     let recorded;
     try {
-      recorded = await recordCommand({
+      const source = commandSource(opts.source === 'auto' && known.length ? 'notify' : opts.source, logger);
+      recorded = await source.record({
         command,
         bpfFile: filter?.bpfFile,
         logger,

@@ -24,7 +24,8 @@ export function formatSummary(s: SummaryInput): string {
   const cmd = (rec.identity.command ?? []).join(' ');
   lines.push(
     `seccomp-recorder: ${names.size} distinct syscalls, ${total.toLocaleString('en-US')} calls, ` +
-      `arch ${rec.arches.join(', ') || 'none'}, ${(s.durationMs / 1000).toFixed(2)} s, exit ${s.exitCode}: ${cmd}`,
+      `arch ${rec.arches.join(', ') || 'none'}, ${(s.durationMs / 1000).toFixed(2)} s, exit ${s.exitCode}` +
+      `${rec.source ? `, source ${rec.source}` : ''}: ${cmd}`,
   );
   const rare = rec.observations.filter((o) => o.count === 1);
   if (rare.length) {

@@ -38,6 +38,9 @@ export interface Identity {
   namespace?: string;
 }
 
+/** How the calls were seen. */
+export type RecordingSource = 'notify' | 'bpf' | 'audit';
+
 export interface Recording {
   kind: typeof RECORDING_KIND;
   version: typeof RECORDING_VERSION;
@@ -48,6 +51,8 @@ export interface Recording {
   endedAt: string;
   exit?: { code: number | null; signal: string | null };
   tool: { name: string; version: string };
+  /** Which source recorded (absent in recordings made before sources were named). */
+  source?: RecordingSource;
   /** Sorted by arch, then name (unnamed last, by number). */
   observations: Observation[];
   stats: { notifications: number; lost: number };

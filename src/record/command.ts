@@ -1,12 +1,14 @@
-// Records one command through seccomp user-notify: the `record -- CMD` source.
+// Records one command through seccomp user-notify: the notify source of
+// `record -- CMD`; also builds the Recording every command source returns.
 import type { Logger } from 'pino';
 import { NativeError } from '../errors.js';
-import type { Recording } from '../profile/recording.js';
+import type { Recording, RecordingSource } from '../profile/recording.js';
 import { RECORDING_KIND, RECORDING_VERSION } from '../profile/recording.js';
 import { archesOfKernel } from '../seccomp/arch.js';
 import { TOOL } from '../version.js';
 import type { LaunchResult } from './launch.js';
 import { launch } from './launch.js';
+import type { RawEntry } from './native.js';
 import { nameEntries } from './observations.js';
 import { resolveWatches } from './watches.js';
 
@@ -26,6 +28,32 @@ export interface CommandRecording {
   unknownArchCalls: number;
 }
 
+/** The Recording of one command, from the entries its source counted (workload phase only). */
+export function commandRecording(
+  source: RecordingSource,
+  command: string[],
+  result: LaunchResult,
+  entries: RawEntry[],
+  stats: Recording['stats'],
+): CommandRecording {
+  const { observations, unknownArch } = nameEntries(entries.filter((e) => e.phase === 'workload'));
+  const arches = [...new Set(observations.map((o) => o.arch))].sort();
+  const recording: Recording = {
+    kind: RECORDING_KIND,
+    version: RECORDING_VERSION,
+    identity: { command },
+    arches,
+    startedAt: result.startedAt.toISOString(),
+    endedAt: result.endedAt.toISOString(),
+    exit: { code: result.exitCode, signal: result.signal },
+    tool: { ...TOOL },
+    source,
+    observations,
+    stats,
+  };
+  return { result, recording, unknownArchCalls: unknownArch.reduce((n, e) => n + e.count, 0) };
+}
+
 export async function recordCommand(opts: RecordCommandOptions): Promise<CommandRecording> {
   const watches = resolveWatches(archesOfKernel());
   const result = await launch({
@@ -40,19 +68,8 @@ export async function recordCommand(opts: RecordCommandOptions): Promise<Command
   if (!result.session || result.session.attached !== 1) {
     throw new NativeError('the command ended before its listener could be taken; nothing was recorded');
   }
-  const { observations, unknownArch } = nameEntries(result.entries);
-  const arches = [...new Set(observations.map((o) => o.arch))].sort();
-  const recording: Recording = {
-    kind: RECORDING_KIND,
-    version: RECORDING_VERSION,
-    identity: { command: opts.command },
-    arches,
-    startedAt: result.startedAt.toISOString(),
-    endedAt: result.endedAt.toISOString(),
-    exit: { code: result.exitCode, signal: result.signal },
-    tool: { ...TOOL },
-    observations,
-    stats: { notifications: result.session.notifications, lost: result.session.lost },
-  };
-  return { result, recording, unknownArchCalls: unknownArch.reduce((n, e) => n + e.count, 0) };
+  return commandRecording('notify', opts.command, result, result.entries, {
+    notifications: result.session.notifications,
+    lost: result.session.lost,
+  });
 }

@@ -22,6 +22,10 @@ export interface LaunchOptions {
   seccompFlags?: number;
   /** Request a listener and serve it. */
   listener: boolean;
+  /** false: install no seccomp filter at all (the bpf source records from outside). */
+  filter?: boolean;
+  /** Move into this cgroup (v2 directory) right before the exec. */
+  cgroupDir?: string;
   watches?: ResolvedWatch[];
   syncWakeup?: boolean;
   /** Record the executable of each syscall's first caller (entries' firstExe). */
@@ -75,6 +79,8 @@ export function launch(opts: LaunchOptions): Promise<LaunchResult> {
   if (opts.bpfFile) args.push('--bpf', opts.bpfFile);
   if (opts.listener) args.push('--listener');
   if (opts.seccompFlags) args.push('--flags', String(opts.seccompFlags));
+  if (opts.filter === false) args.push('--no-filter');
+  if (opts.cgroupDir) args.push('--cgroup', opts.cgroupDir);
   args.push('--', ...opts.command);
   const log = opts.logger;
   const startedAt = new Date();

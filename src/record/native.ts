@@ -65,6 +65,33 @@ export interface RawOciConnection {
   peerExe?: string;
 }
 
+/** Options of the bpf source's programs (see native/bpf_recorder.h). */
+export interface BpfOpenOptions {
+  /** Record every cgroup not ignored (agent); otherwise only cgroups added. */
+  auto?: boolean;
+  maxCgroups?: number;
+  maxArgTuples?: number;
+  /** Quadruples: ABI index (0 native, 1 i386, 2 x32), nr, arg index, second arg index or -1. */
+  watches?: Int32Array;
+  /** Triples: ABI index, nr of execve/execveat, index of the flags argument or -1. */
+  execs?: Int32Array;
+}
+
+/** One cgroup's cumulative table, as the kernel keeps it. */
+export interface BpfCgroupRead {
+  entries: RawEntry[];
+  firstTgid: number;
+  workloadTgid: number;
+  workloadStarted: boolean;
+  /** Calls whose number was past the table (counted, not named). */
+  outOfRange: number;
+  /** Argument tuples dropped because the shared args map was full. */
+  argsDropped: number;
+}
+
+declare const bpfBrand: unique symbol;
+export type BpfHandle = { readonly [bpfBrand]: true };
+
 declare const serverBrand: unique symbol;
 export type OciServerHandle = { readonly [serverBrand]: true };
 
@@ -78,6 +105,11 @@ interface Addon {
   destroy(handle: SessionHandle): void;
   ociListen(path: string, onConnection: (c: RawOciConnection) => void): OciServerHandle;
   ociClose(handle: OciServerHandle): void;
+  bpfOpen(options: BpfOpenOptions): BpfHandle;
+  bpfClose(handle: BpfHandle): void;
+  bpfCgroup(handle: BpfHandle, cgroup: bigint, op: 'add' | 'ignore' | 'unignore' | 'forget'): void;
+  bpfRead(handle: BpfHandle, cgroup: bigint): BpfCgroupRead | null;
+  bpfList(handle: BpfHandle): { cgroups: bigint[]; cgroupsFull: number };
 }
 
 let addon: Addon | undefined;

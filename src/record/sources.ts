@@ -1,0 +1,59 @@
+// The command sources behind one interface: `record` asks for one by name and
+// never branches on which ran. `auto` is bpf as root where the programs load,
+// notify otherwise (with the reason logged).
+import type { Logger } from 'pino';
+import { UsageError } from '../errors.js';
+import { UnsupportedError } from '../errors.js';
+import { BpfPrograms } from './bpf/programs.js';
+import { prepareBpfCommand, recordCommandBpf } from './bpf/command.js';
+import type { CommandRecording, RecordCommandOptions } from './command.js';
+import { recordCommand } from './command.js';
+
+export type SourceChoice = 'auto' | 'notify' | 'bpf';
+export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'notify', 'bpf'];
+
+export interface CommandSource {
+  readonly name: SourceChoice;
+  record(opts: RecordCommandOptions): Promise<CommandRecording>;
+}
+
+const notify: CommandSource = { name: 'notify', record: recordCommand };
+const bpf: CommandSource = { name: 'bpf', record: recordCommandBpf };
+
+/** Why the bpf source cannot run here, or undefined when it can (loads and detaches the programs once). */
+export function bpfUnavailableReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (the bpf source needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)';
+  try {
+    BpfPrograms.open().close();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function commandSource(choice: string, logger: Logger): CommandSource {
+  switch (choice) {
+    case 'notify':
+      return notify;
+    case 'bpf':
+      return bpf;
+    case 'auto':
+      return {
+        name: 'auto',
+        async record(opts) {
+          let prepared;
+          if (process.getuid?.() === 0) {
+            try {
+              prepared = prepareBpfCommand();
+            } catch (err) {
+              if (!(err instanceof UnsupportedError)) throw err;
+              logger.info({ reason: err.message }, 'the bpf source cannot run here; recording through notify');
+            }
+          }
+          return prepared ? prepared.run(opts) : recordCommand(opts);
+        },
+      };
+    default:
+      throw new UsageError(`--source must be one of ${SOURCE_CHOICES.join(', ')}, not "${choice}"`);
+  }
+}
