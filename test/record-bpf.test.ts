@@ -135,3 +135,15 @@ t.test('--known goes with notify: auto picks notify, --source bpf is refused', {
   t.equal(unknown.code, 2);
   t.match(unknown.stderr, /--source must be one of auto, notify, bpf/);
 });
+
+t.test('doctor says whether the bpf source works here, and why not', { skip: asNobody }, async (t) => {
+  const root = await runCli(['doctor', '--json']);
+  const check = (text: string) => (JSON.parse(text) as { checks: { name: string; ok: boolean; detail: string }[] }).checks.find((c) => c.name === 'bpf source');
+  const asRoot = check(root.stdout);
+  t.ok(asRoot, 'a bpf source line');
+  if (noBpf) t.equal(asRoot?.ok, false, `not available here: ${asRoot?.detail}`);
+  else t.match(asRoot, { ok: true, detail: /programs load and attach .*cgroup v2 at \/sys\/fs\/cgroup/ });
+  const dir = sharedTempDir();
+  const nobody = await runCli(['doctor', '--json'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { PATH: process.env.PATH, HOME: dir } });
+  t.match(check(nobody.stdout), { ok: false, detail: /needs root \(CAP_SYS_ADMIN, or CAP_BPF \+ CAP_PERFMON/ }, 'an ordinary user is told what is missing');
+});

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
+import { bpfStatus } from '../record/bpf/status.js';
 import { recordCommand } from '../record/command.js';
 import { nativeBuildStatus } from '../record/native.js';
 import { libseccomp, libseccompVersion } from '../seccomp/libseccomp.js';
@@ -73,6 +74,10 @@ export async function runChecks(logger: Logger): Promise<Check[]> {
       checks.push({ name: 'user-notify recording', ok: false, required: true, detail: (err as Error).message });
     }
   }
+  if (build.ok) {
+    const bpf = bpfStatus();
+    checks.push({ name: 'bpf source', ok: bpf.ok, required: false, detail: bpf.ok ? bpf.detail : `not available: ${bpf.detail}` });
+  }
   const yama = tryRead('/proc/sys/kernel/yama/ptrace_scope');
   checks.push({
     name: 'ptrace scope',
@@ -126,7 +131,7 @@ export function auditChecks(): Check[] {
 
 export function doctorCommandSpec(): Command {
   const cmd = new Command('doctor')
-    .summary('report what this machine supports: seccomp actions, user-notify, libseccomp, native build, runtimes')
+    .summary('report what this machine supports: seccomp actions, user-notify, the bpf source, libseccomp, native build, runtimes')
     .option('--json', 'machine-readable output')
     .action(async (opts: CommonOptions & { json?: boolean }) => {
       try {

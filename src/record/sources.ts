@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { UsageError } from '../errors.js';
 import { UnsupportedError } from '../errors.js';
-import { BpfPrograms } from './bpf/programs.js';
+import { bpfStatus } from './bpf/status.js';
 import { prepareBpfCommand, recordCommandBpf } from './bpf/command.js';
 import type { CommandRecording, RecordCommandOptions } from './command.js';
 import { recordCommand } from './command.js';
@@ -22,13 +22,8 @@ const bpf: CommandSource = { name: 'bpf', record: recordCommandBpf };
 
 /** Why the bpf source cannot run here, or undefined when it can (loads and detaches the programs once). */
 export function bpfUnavailableReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (the bpf source needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)';
-  try {
-    BpfPrograms.open().close();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const status = bpfStatus();
+  return status.ok ? undefined : status.detail;
 }
 
 export function commandSource(choice: string, logger: Logger): CommandSource {
@@ -42,13 +37,11 @@ export function commandSource(choice: string, logger: Logger): CommandSource {
         name: 'auto',
         async record(opts) {
           let prepared;
-          if (process.getuid?.() === 0) {
-            try {
-              prepared = prepareBpfCommand();
-            } catch (err) {
-              if (!(err instanceof UnsupportedError)) throw err;
-              logger.info({ reason: err.message }, 'the bpf source cannot run here; recording through notify');
-            }
+          try {
+            prepared = prepareBpfCommand();
+          } catch (err) {
+            if (!(err instanceof UnsupportedError)) throw err;
+            logger.debug({ reason: err.message }, 'the bpf source cannot run here; recording through notify');
           }
           return prepared ? prepared.run(opts) : recordCommand(opts);
         },
