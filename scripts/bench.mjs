@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--only heavy|realistic|agent|audit]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--only heavy|realistic|node-cost|agent|audit]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,13 +50,18 @@ const cases = [
 ];
 
 const strace = hasStrace();
+const BPF_REASON = process.getuid?.() === 0 ? 'bpf source failed to record here' : 'bpf source needs root';
+const BPF_OK = process.getuid?.() === 0;
 const rows = [];
 console.log(`seccomp-recorder benchmark: median of ${REPEAT} runs each; node ${process.version}; ${process.arch}`);
 for (const c of cases) {
   if (ONLY && c.key !== ONLY) continue;
   const rec = join(work, `${c.key}.rec.json`);
-  const recordArgv = (extra = []) => [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--save-recording', rec, ...extra, '--', ...c.cmd];
+  const recordArgv = (extra = []) => [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--save-recording', rec, '--source', 'notify', ...extra, '--', ...c.cmd];
+  const bpfArgv = [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--source', 'bpf', '--', ...c.cmd];
   const plain = measure(c.cmd);
+  const bpfOk = BPF_OK && spawnSync(bpfArgv[0], bpfArgv.slice(1), { stdio: 'ignore' }).status === 0;
+  const bpfRecorded = bpfOk ? measure(bpfArgv) : NaN;
   const recorded = measure(recordArgv());
   const notifications = JSON.parse(readFileSync(rec, 'utf8')).stats.notifications;
   const recordedNoSync = measure(recordArgv(['--no-sync-wakeup']));
@@ -66,7 +71,8 @@ for (const c of cases) {
   const r = (a, b) => (Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}x` : 'n/a');
   console.log(`\n${c.label}`);
   console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms`);
-  console.log(`  record                ${recorded.toFixed(0).padStart(8)} ms   recorded/plain ${r(recorded, plain)}   (${notifications.toLocaleString('en-US')} notifications, ${Math.round(notifications / ((recorded - nodeStart) / 1000)).toLocaleString('en-US')}/s)`);
+  console.log(`  record --source bpf   ${Number.isFinite(bpfRecorded) ? bpfRecorded.toFixed(0).padStart(8) : '     n/a'} ms   bpf/plain ${r(bpfRecorded, plain)}   (/plain minus node start-up ${r(bpfRecorded - nodeStart, plain)})${bpfOk ? '' : `   ${BPF_REASON}`}`);
+  console.log(`  record --source notify${recorded.toFixed(0).padStart(7)} ms   recorded/plain ${r(recorded, plain)}   (${notifications.toLocaleString('en-US')} notifications, ${Math.round(notifications / ((recorded - nodeStart) / 1000)).toLocaleString('en-US')}/s)`);
   console.log(`  record, no sync wake  ${recordedNoSync.toFixed(0).padStart(8)} ms   /plain ${r(recordedNoSync, plain)}   sync wake-up saves ${r(recordedNoSync, recorded)}`);
   console.log(`  strace -f             ${Number.isFinite(straced) ? straced.toFixed(0).padStart(8) : '     n/a'} ms   strace/plain ${r(straced, plain)}`);
   console.log(`  recorded/strace       ${r(recorded, straced)}   (node start-up alone: ${nodeStart.toFixed(0)} ms, included in record)`);
@@ -88,6 +94,13 @@ for (const c of cases) {
   const reported = /new syscalls? beyond [^:]*: (.*)/.exec(report.stderr)?.[1] ?? 'nothing';
   console.log(`  record --known (covering)       ${knownRun.toFixed(0).padStart(8)} ms   /plain ${r(knownRun, plain)}   (/plain minus node start-up ${r(knownRun - nodeStart, plain)})`);
   console.log(`  record --known (minus ${rarest}) ${lessRun.toFixed(0).padStart(8)} ms   /plain ${r(lessRun, plain)}   reported new: ${reported}`);
+}
+if (!ONLY || ONLY === 'node-cost') {
+  if (BPF_OK) {
+    const { benchNodeCost } = await import('./bench-bpf-node.mjs');
+    console.log('');
+    await benchNodeCost({ repeat: REPEAT, cases: cases.map((c) => ({ label: c.label, cmd: c.cmd })) });
+  } else console.log('\nnode cost of the bpf source skipped: it attaches programs and needs root');
 }
 if (!strace) console.log('\nstrace is not installed: strace ratios are n/a (apt-get install strace)');
 if (!ONLY || ONLY === 'agent') {
