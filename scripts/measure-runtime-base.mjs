@@ -20,7 +20,7 @@ import { buildRootfs, findStaticBusybox, hasCommand, runContainer, runtimeVersio
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p) => import(join(REPO, 'dist', p));
-const { listenOciSocket, runtimeBoundary } = await dist('record/oci-listener.js');
+const { listenOciSocket, runtimeBoundary } = await dist('record/notify/oci-listener.js');
 const { nativeAddon } = await dist('record/native.js');
 const { nameEntries } = await dist('record/observations.js');
 const { archToken, syscallName, libseccompVersion } = await dist('seccomp/libseccomp.js');

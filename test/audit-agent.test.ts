@@ -1,4 +1,5 @@
-// The audit source wired into the agent's store (src/agent/audit-feed.ts):
+// The audit container source (src/record/audit/container-source.ts) wired into
+// the agent's store through its ledger (src/agent/ledger.ts):
 // a runc container with CRI annotations runs under a SCMP_ACT_LOG profile,
 // its records are read from the kernel log (no auditd), attributed through
 // its cgroup and its runtime's state, and the image's recording holds the
@@ -9,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
-import { AuditFeed } from '../src/agent/audit-feed.js';
+import { ContainerLedger } from '../src/agent/ledger.js';
 import { nodeLookups } from '../src/agent/lookups.js';
 import { RecordingStore } from '../src/agent/store.js';
 import { imageRecording } from '../src/agent/views.js';
 import { ociObject } from '../src/profile/oci.js';
+import { AuditContainerSource } from '../src/record/audit/container-source.js';
 import { logRecordingProfile } from '../src/record/audit/log-profile.js';
 import { AuditSource } from '../src/record/audit/source.js';
 import { parseAuditctlStatus } from '../src/record/audit/status.js';
@@ -37,8 +39,9 @@ t.test('a runc container recorded through the kernel log lands in its image', { 
   writeFileSync(PRINTK, '0'); // no printk rate limit while recording (restored)
   const dir = mkdtempSync(join(tmpdir(), 'sr-audit-agent-'));
   const store = await RecordingStore.open(join(dir, 'state'), log);
-  const feed = new AuditFeed(new AuditSource({ mode: 'kmsg', pollMs: 20, statusPollMs: 0 }), store, nodeLookups(log), log);
-  await feed.start();
+  const ledger = new ContainerLedger(store, nodeLookups(log), log);
+  const feed = new AuditContainerSource(new AuditSource({ mode: 'kmsg', pollMs: 20, statusPollMs: 0 }));
+  await feed.start(ledger, log);
   const image = 'registry.example/audit-app:1.0';
   const run = await runAnnotated({
     runtime: 'runc',
@@ -48,6 +51,7 @@ t.test('a runc container recorded through the kernel log lands in its image', { 
   });
   t.equal(run.code, 0, run.stderr);
   await feed.stop();
+  await ledger.whenIdle();
   await store.flush();
   const rec = imageRecording(store.state, image);
   t.ok(rec, 'the image named by the CRI annotations has a recording');
@@ -67,7 +71,9 @@ t.test('loss while a container is recorded marks its image (the records are synt
   const dir = mkdtempSync(join(tmpdir(), 'sr-audit-agent-loss-'));
   const store = await RecordingStore.open(join(dir, 'state'), log);
   const source = new AuditSource({ statusPollMs: 0, runtimeStateRoots: [] });
-  const feed = new AuditFeed(source, store, { podman: async () => undefined, podmanStorage: async () => undefined, bundleAnnotations: async () => undefined }, log);
+  const ledger = new ContainerLedger(store, { podman: async () => undefined, podmanStorage: async () => undefined, bundleAnnotations: async () => undefined }, log);
+  const feed = new AuditContainerSource(source);
+  feed.attach(ledger, log); // not started: the records below are emitted by hand
   const id = 'c'.repeat(64);
   const obs = { time: 0, pid: 1, auditArch: 0xc000003e, arch: 'x86_64', nr: 0, syscall: 'read', action: 'log' as const, code: 0x7ffc0000, phase: 'workload' as const };
   source.emit('observation', { ...obs, attribution: { status: 'container', containerId: id, cgroup: `/docker/${id}` } });
@@ -78,6 +84,7 @@ t.test('loss while a container is recorded marks its image (the records are synt
   source.loss.noteKernelLoss('lost-counter', 9, 'audit: audit_lost=9');
   feed.tick();
   await feed.stop();
+  await ledger.whenIdle();
   const rec = imageRecording(store.state, id)!;
   t.equal(rec.stats.lost, 5, 'the container active during the loss carries it');
   t.equal(rec.stats.notifications, 1);

@@ -32,7 +32,20 @@ export interface ImageAgg {
   lost: number;
   calls: CallTable;
   groups: Map<string, GroupAgg>;
+  /** Containers of this image that ran privileged (no seccomp). */
+  privileged: Set<string>;
+  /** Intervals of live containers no agent saw (newest last, at most MAX_GAPS). */
+  gaps: Gap[];
 }
+
+export interface Gap {
+  container: string;
+  from?: string;
+  to: string;
+}
+
+/** Gaps kept per image: enough to show that and when recording missed something. */
+export const MAX_GAPS = 32;
 
 export interface RuntimeAgg {
   runtime: string;
@@ -63,6 +76,8 @@ export class AgentState {
         lost: 0,
         calls: new CallTable(),
         groups: new Map(),
+        privileged: new Set(),
+        gaps: [],
       };
       this.images.set(name, img);
     }
@@ -98,6 +113,7 @@ export class AgentState {
         img.runtimes.add(r.runtime);
         img.containers.add(r.container);
         for (const n of r.uncovered) img.uncovered.add(n);
+        if (r.privileged) img.privileged.add(r.container);
         this.group(img, r.at, r.namespace, r.name).containers.add(r.container);
         this.runtime(r.runtime, r.at).containers.add(r.container);
         return;
@@ -125,6 +141,12 @@ export class AgentState {
         img.lost += r.lost;
         return;
       }
+      case 'gap': {
+        const img = this.image(r.image, r.at);
+        img.gaps.push({ container: r.container, ...(r.from ? { from: r.from } : {}), to: r.to });
+        if (img.gaps.length > MAX_GAPS) img.gaps.splice(0, img.gaps.length - MAX_GAPS);
+        return;
+      }
       case 'reset':
         this.images.delete(r.image);
         return;
@@ -148,6 +170,8 @@ export class AgentState {
         notifications: img.notifications,
         lost: img.lost,
         calls: img.calls.observations(),
+        ...(img.privileged.size ? { privileged: [...img.privileged].sort() } : {}),
+        ...(img.gaps.length ? { gaps: img.gaps.map((g) => ({ ...g })) } : {}),
         groups: [...img.groups.values()]
           .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort() }))
           .sort((a, b) => groupKey(a.namespace, a.name).localeCompare(groupKey(b.namespace, b.name))),
@@ -178,6 +202,12 @@ export class AgentState {
     const text = (v: unknown, path: string): string => (typeof v === 'string' ? v : bad(path, 'expected a string'));
     const num = (v: unknown, path: string): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : bad(path, 'expected a count'));
     const list = (v: unknown, path: string): unknown[] => (Array.isArray(v) ? v : bad(path, 'expected a list'));
+    const gapOf = (v: unknown, path: string): Gap => {
+      if (!isRecord(v)) return bad(path, 'expected an object');
+      const g: Gap = { container: text(v.container, `${path}.container`), to: text(v.to, `${path}.to`) };
+      if (v.from !== undefined) g.from = text(v.from, `${path}.from`);
+      return g;
+    };
 
     list(doc.images, 'images').forEach((raw, i) => {
       const p = `images[${i}]`;
@@ -195,6 +225,8 @@ export class AgentState {
         lost: num(r.lost, `${p}.lost`),
         calls: new CallTable(),
         groups: new Map(),
+        privileged: new Set(r.privileged === undefined ? [] : strings(r.privileged, `${p}.privileged`)),
+        gaps: r.gaps === undefined ? [] : list(r.gaps, `${p}.gaps`).map((g, j) => gapOf(g, `${p}.gaps[${j}]`)),
       };
       img.calls.add(calls(r.calls, `${p}.calls`));
       list(r.groups, `${p}.groups`).forEach((rg, j) => {

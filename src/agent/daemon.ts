@@ -1,25 +1,21 @@
-// The node agent: opens the state, serves the API, then takes runtime
-// connections; drains every live container into the journal each batch
-// interval; on shutdown stops accepting and keeps serving the live listeners
-// until their containers exit or the drain timeout passes. With source
-// 'audit' no runtime socket is opened: SCMP_ACT_LOG audit records are read
-// instead (src/agent/audit-feed.ts) into the same journal.
+// The node agent: opens the state, serves the API, then records containers
+// through one container source (notify, audit or bpf: src/record/) into the
+// journal, each batch interval; on shutdown the source stops taking new
+// containers and ends its live ones (notify serves them until they exit or the
+// drain timeout passes), everything is flushed and compacted.
 import type { Logger } from 'pino';
 import type { AuditSourceOptions } from '../record/audit/source.js';
-import { AuditSource } from '../record/audit/source.js';
-import { archesOfKernel } from '../seccomp/arch.js';
+import type { ContainerSource } from '../record/container-source.js';
+import { containerSource } from '../record/container-sources.js';
 import type { ApiServer } from './api.js';
 import { startApiServer } from './api.js';
-import { AuditFeed } from './audit-feed.js';
-import type { NotifyBackend } from './backend.js';
-import { nativeBackend } from './backend.js';
 import type { IdentityLookups } from './identity.js';
 import { imageProfile, profileOptionsFromQuery } from './image-profile.js';
 import type { PodmanOptions } from './lookups.js';
 import { nodeLookups } from './lookups.js';
 import type { MetricFamily } from './metrics.js';
 import { AgentCounters, renderMetrics } from './metrics.js';
-import { ContainerSessions } from './sessions.js';
+import { ContainerLedger } from './ledger.js';
 import { RecordingStore } from './store.js';
 import { imageRecording, listImages, showImage } from './views.js';
 
@@ -33,25 +29,18 @@ export interface AgentOptions {
   batchIntervalMs: number;
   log: Logger;
   podman?: PodmanOptions;
-  backend?: NotifyBackend;
   lookups?: IdentityLookups;
   compactBytes?: number;
-  /** Where observations come from: runtime listeners (notify, the default) or SCMP_ACT_LOG audit records. */
-  source?: 'notify' | 'audit';
+  /** Where observations come from: a source name (src/record/container-sources.ts) or a source itself. */
+  source?: string | ContainerSource;
   audit?: AuditSourceOptions;
 }
 
-/** Audit mode never serves a listener: a backend that says so if it is ever asked to. */
-const notInAuditMode = (): never => {
-  throw new Error('no runtime socket or listener in audit mode');
-};
-const noNotifyBackend: NotifyBackend = { listen: notInAuditMode, start: notInAuditMode, drain: notInAuditMode, stop: notInAuditMode, destroy: notInAuditMode };
-
-/** Sums two per-image counts. */
-function addCounts(a: Map<string, number>, b: Map<string, number> | undefined): Map<string, number> {
-  const out = new Map(a);
-  for (const [k, v] of b ?? []) out.set(k, (out.get(k) ?? 0) + v);
-  return out;
+/** The newest record time in the state: no agent saw anything after it. */
+function newestActivity(store: RecordingStore): string | undefined {
+  let newest: string | undefined;
+  for (const x of [...store.state.images.values(), ...store.state.runtimes.values()]) if (!newest || x.lastActivity > newest) newest = x.lastActivity;
+  return newest;
 }
 
 export class Agent {
@@ -59,61 +48,40 @@ export class Agent {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
-  private runtimeSocket: { close(): void } | undefined;
   private resolveDone!: () => void;
   /** Resolves when the agent has stopped completely. */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
   readonly counters = new AgentCounters();
-  private readonly sessions: ContainerSessions;
+  private readonly ledger: ContainerLedger;
   private api: ApiServer | undefined;
-  private audit: AuditFeed | undefined;
 
   private constructor(
     private readonly opts: AgentOptions,
     private readonly store: RecordingStore,
-    backend: NotifyBackend,
+    private readonly source: ContainerSource,
     lookups: IdentityLookups,
   ) {
-    this.sessions = new ContainerSessions(backend, store, lookups, this.counters, opts.log);
+    this.ledger = new ContainerLedger(store, lookups, opts.log, this.counters, newestActivity(store));
   }
 
   static async start(opts: AgentOptions): Promise<Agent> {
     const log = opts.log;
-    const audit = opts.source === 'audit';
-    const backend = opts.backend ?? (audit ? noNotifyBackend : nativeBackend(archesOfKernel()));
+    const source = typeof opts.source === 'object' ? opts.source : containerSource(opts.source ?? 'notify', { socketPath: opts.socketPath, audit: opts.audit, logger: log });
     const store = await RecordingStore.open(opts.stateDir, log, { compactBytes: opts.compactBytes });
     const lookups = opts.lookups ?? nodeLookups(log, opts.podman);
-    const agent = new Agent(opts, store, backend, lookups);
+    const agent = new Agent(opts, store, source, lookups);
     try {
       agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log);
       // Last: from here on containers are recorded.
-      if (audit) {
-        agent.audit = new AuditFeed(new AuditSource({ ...opts.audit, logger: log }), store, lookups, log);
-        await agent.audit.start();
-      } else
-        agent.runtimeSocket = backend.listen(opts.socketPath, (c) => {
-          try {
-            agent.sessions.onConnection(c);
-          } catch (err) {
-            log.error({ peerPid: c.peerPid, reason: (err as Error).message }, 'internal error handling a runtime connection');
-          }
-        });
+      await source.start(agent.ledger, log);
     } catch (err) {
       await agent.api?.close();
       await store.close();
       throw err;
     }
     agent.schedule();
-    const auditStats = agent.audit?.source.stats();
     log.info(
-      {
-        source: audit ? 'audit' : 'notify',
-        ...(audit ? { auditMode: auditStats?.mode, auditLog: auditStats?.file } : { socket: opts.socketPath }),
-        api: opts.apiSocketPath,
-        stateDir: opts.stateDir,
-        images: store.state.images.size,
-        batchIntervalMs: opts.batchIntervalMs,
-      },
+      { source: source.name, ...source.describe(), api: opts.apiSocketPath, stateDir: opts.stateDir, images: store.state.images.size, batchIntervalMs: opts.batchIntervalMs },
       'agent ready',
     );
     return agent;
@@ -122,16 +90,13 @@ export class Agent {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.ticking = this.tick().finally(() => {
-        if (!this.draining || this.sessions.size) this.schedule();
-      });
+      this.ticking = this.tick().finally(() => this.schedule());
     }, this.opts.batchIntervalMs);
   }
 
   private async tick(): Promise<void> {
     try {
-      this.sessions.tick();
-      this.audit?.tick();
+      if (!this.stopped) this.source.tick();
       await this.store.flush();
     } catch (err) {
       this.counters.journalWriteErrors++;
@@ -142,7 +107,7 @@ export class Agent {
   /** Graceful stop; a second call returns the first one's promise. */
   shutdown(why: string): Promise<void> {
     if (this.draining) {
-      this.opts.log.warn({ signal: why, liveContainers: this.sessions.size }, 'already draining; only SIGKILL stops the agent at once');
+      this.opts.log.warn({ signal: why, liveContainers: this.source.liveCount }, 'already draining; only SIGKILL stops the agent at once');
       return this.draining;
     }
     this.draining = this.drain(why);
@@ -151,29 +116,16 @@ export class Agent {
 
   private async drain(why: string): Promise<void> {
     const log = this.opts.log;
-    this.runtimeSocket?.close();
-    log.info({ signal: why, liveContainers: this.sessions.size, drainTimeoutMs: this.opts.drainTimeoutMs }, 'draining: no new containers; serving live ones until they exit');
-    let timedOut = false;
-    let deadline: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.sessions.whenIdle(),
-      new Promise<void>((resolve) => {
-        deadline = setTimeout(() => {
-          timedOut = true;
-          resolve();
-        }, this.opts.drainTimeoutMs);
-      }),
-    ]);
-    clearTimeout(deadline);
-    if (timedOut && this.sessions.size) {
-      log.warn({ containers: this.sessions.summaries() }, 'drain timeout: stopping the listeners of containers still running (their notified syscalls now fail with ENOSYS)');
-      this.sessions.stopAll();
-      await this.sessions.whenIdle();
+    log.info({ signal: why, liveContainers: this.source.liveCount, drainTimeoutMs: this.opts.drainTimeoutMs }, 'draining: no new containers; serving live ones until they exit');
+    try {
+      await this.source.stop(this.opts.drainTimeoutMs);
+    } catch (err) {
+      log.error({ reason: (err as Error).message }, 'error while stopping the source');
     }
+    await this.ledger.whenIdle();
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
-    await this.audit?.stop();
     await this.tick();
     await this.store.close();
     await this.api?.close();
@@ -185,7 +137,7 @@ export class Agent {
     return {
       health: () => ({
         status: this.draining ? ('draining' as const) : ('ok' as const),
-        liveContainers: this.sessions.size + (this.audit?.size ?? 0),
+        liveContainers: this.ledger.size,
         images: this.store.state.images.size,
         journalLagSeconds: this.store.lag().seconds,
       }),
@@ -195,11 +147,11 @@ export class Agent {
         runtimes: [...this.store.state.runtimes.values()]
           .sort((a, b) => a.runtime.localeCompare(b.runtime))
           .map((rt) => ({ runtime: rt.runtime, containers: rt.containers.size, syscalls: rt.calls.size, lastActivity: rt.lastActivity })),
-        live: this.sessions.summaries(),
+        live: this.ledger.summaries(),
       }),
       show: (image: string) => {
         const d = showImage(this.store.state, image, this.liveByImage());
-        const liveLost = this.audit?.lostByImage().get(image) ?? 0;
+        const liveLost = this.ledger.lostByImage().get(image) ?? 0;
         return d && liveLost ? { ...d, lost: d.lost + liveLost, incomplete: true } : d;
       },
       recording: (image: string) => this.recording(image),
@@ -215,6 +167,7 @@ export class Agent {
           summary: `${report.allowed.length} syscalls allowed (${report.runtimeOnly.length} only for the runtime's start-up)` +
             `${left ? `; ${left} recorded but denied by the baseline, left out: ${report.deniedByBaseline.join(',')}` : ''}` +
             `${report.hasBaseline ? '' : '; no baseline'}` +
+            `${this.store.state.images.get(image)?.privileged.size ? '; ran PRIVILEGED (no seccomp): this profile applies only once the container runs unprivileged' : ''}` +
             `${rec.stats.lost ? `; INCOMPLETE: at least ${rec.stats.lost} records lost while recording, re-record to be sure` : ''}`,
         };
       },
@@ -232,29 +185,16 @@ export class Agent {
     };
   }
 
-  /** Live containers per image, from both sources. */
   private liveByImage(): Map<string, number> {
-    return addCounts(this.sessions.liveByImage(), this.audit?.liveByImage());
+    return this.ledger.liveByImage();
   }
 
-  /** The image's recording; losses that hit its live audit-recorded containers count already. */
+  /** The image's recording; losses that hit its live containers count already. */
   private recording(image: string) {
     const rec = imageRecording(this.store.state, image);
-    const liveLost = this.audit?.lostByImage().get(image) ?? 0;
+    const liveLost = this.ledger.lostByImage().get(image) ?? 0;
     if (rec && liveLost) rec.stats.lost += liveLost;
     return rec;
-  }
-
-  private auditFamilies(): MetricFamily[] {
-    if (!this.audit) return [];
-    const a = this.audit.stats();
-    return [
-      { name: 'seccomp_recorder_audit_unattributed_records_total', help: 'Audit records of processes gone before their container could be known.', type: 'counter', samples: [{ value: a.unattributed }] },
-      { name: 'seccomp_recorder_audit_host_records_total', help: 'Audit records of host processes (no container in their cgroup).', type: 'counter', samples: [{ value: a.host }] },
-      { name: 'seccomp_recorder_audit_denials_total', help: 'Audit records of seccomp actions other than log (kill, errno, ...).', type: 'counter', samples: [{ value: a.denials }] },
-      { name: 'seccomp_recorder_audit_lost_records', help: 'Audit records lost since the agent started (lower bound).', type: 'gauge', samples: [{ value: a.lostAtLeast }] },
-      { name: 'seccomp_recorder_audit_incomplete', help: '1 when audit records went missing since the agent started.', type: 'gauge', samples: [{ value: a.incomplete ? 1 : 0 }] },
-    ];
   }
 
   private metricFamilies(): MetricFamily[] {
@@ -265,27 +205,19 @@ export class Agent {
     return [
       { name: 'seccomp_recorder_containers_recorded_total', help: 'Containers attributed and recorded since the agent started.', type: 'counter', samples: [{ value: c.containersRecorded }] },
       { name: 'seccomp_recorder_image_containers', help: 'Distinct containers recorded per image (all time, from the state).', type: 'gauge', samples: images.map((i) => ({ labels: { image: i.image }, value: i.containers.size })) },
-      { name: 'seccomp_recorder_live_listeners', help: 'Seccomp listeners being served now.', type: 'gauge', samples: [{ value: this.sessions.size }] },
-      { name: 'seccomp_recorder_notifications_total', help: 'Notifications answered (CONTINUE) since the agent started.', type: 'counter', samples: [{ value: c.notifications }] },
-      { name: 'seccomp_recorder_lost_notifications_total', help: 'Notifications answered but not counted (native table out of memory).', type: 'counter', samples: [{ value: c.lostNotifications }] },
+      { name: 'seccomp_recorder_live_containers', help: 'Containers being recorded now.', type: 'gauge', samples: [{ value: this.ledger.size }] },
       {
         name: 'seccomp_recorder_image_incomplete',
         help: '1 for an image whose recording missed calls (lost notifications or audit records).',
         type: 'gauge',
-        samples: images.map((i) => ({ labels: { image: i.image }, value: i.lost + (this.audit?.lostByImage().get(i.image) ?? 0) > 0 ? 1 : 0 })),
+        samples: images.map((i) => ({ labels: { image: i.image }, value: i.lost + (this.ledger.lostByImage().get(i.image) ?? 0) > 0 ? 1 : 0 })),
       },
       { name: 'seccomp_recorder_image_unique_syscalls', help: 'Distinct (arch, syscall) pairs recorded per image.', type: 'gauge', samples: images.map((i) => ({ labels: { image: i.image }, value: i.calls.size })) },
-      {
-        name: 'seccomp_recorder_dropped_connections_total',
-        help: 'Runtime connections refused or not recorded, by reason.',
-        type: 'counter',
-        samples: [...c.dropped].map(([reason, value]) => ({ labels: { reason }, value })),
-      },
       { name: 'seccomp_recorder_journal_lag_seconds', help: 'Age of the oldest record not yet fsynced to the journal.', type: 'gauge', samples: [{ value: lag.seconds }] },
       { name: 'seccomp_recorder_journal_pending_records', help: 'Records applied but not yet durable.', type: 'gauge', samples: [{ value: lag.pending }] },
       { name: 'seccomp_recorder_journal_bytes', help: 'Size of the journal since the last compaction.', type: 'gauge', samples: [{ value: this.store.journalBytes }] },
       { name: 'seccomp_recorder_journal_write_errors_total', help: 'Journal flushes that failed (records kept for the next one).', type: 'counter', samples: [{ value: c.journalWriteErrors }] },
-      ...this.auditFamilies(),
+      ...this.source.metrics(),
     ];
   }
 }

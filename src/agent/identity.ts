@@ -3,8 +3,9 @@
 // else `podman inspect`), the
 // recording profile's metadata, the bundle's config.json annotations; failing
 // all, the container id itself. Lookups are injected so the order is testable.
-import type { ListenerMetadata } from './metadata.js';
-import type { ContainerProcessState } from './state-message.js';
+import type { ContainerHints } from '../record/container-source.js';
+import type { ListenerMetadata } from '../record/notify/metadata.js';
+import type { ContainerProcessState } from '../record/notify/state-message.js';
 
 export type IdentitySource = 'cri-annotations' | 'crio-annotations' | 'podman' | 'profile-metadata' | 'bundle-config' | 'container-id';
 
@@ -77,17 +78,30 @@ export interface IdentityLookups {
   bundleAnnotations(bundle: string): Promise<Record<string, string> | undefined>;
 }
 
-export async function resolveIdentity(
-  state: ContainerProcessState,
-  metadata: ListenerMetadata | undefined,
-  lookups: IdentityLookups,
-): Promise<ContainerIdentity> {
-  const id = state.containerId;
-  const fromState = identityFromAnnotations(state.annotations);
-  if (fromState) return { containerId: id, ...fromState };
+/** The identity of a container the notify source received (its state message and listener metadata). */
+export function resolveIdentity(state: ContainerProcessState, metadata: ListenerMetadata | undefined, lookups: IdentityLookups): Promise<ContainerIdentity> {
+  const hints: ContainerHints = { containerId: state.containerId, runtime: metadata?.runtime ?? 'unknown', annotations: state.annotations };
+  if (state.bundle) hints.bundles = [state.bundle];
+  if (state.annotations[PODMAN_MANAGER.key] === PODMAN_MANAGER.value) hints.podman = true;
+  if (metadata?.image) hints.imageHint = metadata.image;
+  return resolveHints(hints, lookups);
+}
 
-  if (state.annotations[PODMAN_MANAGER.key] === PODMAN_MANAGER.value) {
-    const p = (state.bundle ? await lookups.podmanStorage(state.bundle, id) : undefined) ?? (await lookups.podman(id));
+/**
+ * The identity of a container from whatever its source knows: annotations it
+ * handed over, podman, an image named by the recording profile, the bundles'
+ * config.json annotations, else the container id.
+ */
+export async function resolveHints(hints: ContainerHints, lookups: IdentityLookups): Promise<ContainerIdentity> {
+  const id = hints.containerId;
+  const fromState = hints.annotations && identityFromAnnotations(hints.annotations);
+  if (fromState) return { containerId: id, ...fromState };
+  const bundles = hints.bundles ?? [];
+
+  if (hints.podman) {
+    let p: { image?: string; name?: string } | undefined;
+    for (const b of bundles) if ((p = await lookups.podmanStorage(b, id))) break;
+    p ??= await lookups.podman(id);
     const image = clean(p?.image);
     if (image) {
       const found: ContainerIdentity = { containerId: id, image, source: 'podman' };
@@ -96,9 +110,9 @@ export async function resolveIdentity(
       return found;
     }
   }
-  if (metadata?.image) return { containerId: id, image: metadata.image, source: 'profile-metadata' };
-  if (state.bundle) {
-    const a = await lookups.bundleAnnotations(state.bundle);
+  if (hints.imageHint) return { containerId: id, image: hints.imageHint, source: 'profile-metadata' };
+  for (const b of bundles) {
+    const a = await lookups.bundleAnnotations(b);
     const fromBundle = a && identityFromAnnotations(a);
     if (fromBundle) return { containerId: id, ...fromBundle, source: 'bundle-config' };
   }

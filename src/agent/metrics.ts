@@ -2,19 +2,10 @@
 // counters and gauges do not need a client library. Label values are escaped
 // as the format requires; families and samples come out in a stable order.
 
-export type MetricType = 'counter' | 'gauge';
+import type { MetricFamily } from '../record/container-source.js';
 
-export interface Sample {
-  labels?: Record<string, string>;
-  value: number;
-}
-
-export interface MetricFamily {
-  name: string;
-  help: string;
-  type: MetricType;
-  samples: Sample[];
-}
+export type { MetricFamily, MetricType, Sample } from '../record/container-source.js';
+export { dropReason } from '../record/notify/container-source.js';
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
@@ -42,28 +33,8 @@ export function renderMetrics(families: MetricFamily[]): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Counters the agent keeps for its own life (the store holds the durable figures). */
+/** Counters the agent keeps for its own life (the store holds the durable figures; sources keep theirs). */
 export class AgentCounters {
   containersRecorded = 0;
-  notifications = 0;
-  lostNotifications = 0;
   journalWriteErrors = 0;
-  readonly dropped = new Map<string, number>();
-
-  drop(reason: string): void {
-    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
-  }
-}
-
-/** A short, bounded label for why a runtime connection was refused. */
-export function dropReason(error: string): string {
-  const e = error.toLowerCase();
-  if (e.includes('no file descriptor')) return 'no-fd';
-  if (e.includes('file descriptors were sent')) return 'several-fds';
-  if (e.includes('not a seccomp listener')) return 'not-a-listener';
-  if (e.includes('larger than')) return 'too-large';
-  if (e.includes('within') || e.includes('timed out') || e.includes('stall')) return 'timeout';
-  if (e.includes('no container state')) return 'no-state';
-  if (e.includes('too many')) return 'overload';
-  return 'other';
 }

@@ -7,7 +7,7 @@
 import type { Profile } from '../profile/model.js';
 import { archesOfKernel, archByName, X32_SYSCALL_BIT } from '../seccomp/arch.js';
 import { archToken, syscallName } from '../seccomp/libseccomp.js';
-import { encodeMetadata } from './metadata.js';
+import { encodeMetadata } from '../record/notify/metadata.js';
 
 export const RECORDING_RUNTIMES = ['runc', 'crun'] as const;
 export type RecordingRuntime = (typeof RECORDING_RUNTIMES)[number];

@@ -6,7 +6,9 @@ import type { Observation } from '../profile/recording.js';
 import { archByName } from '../seccomp/arch.js';
 import type { ContainerIdentity, IdentitySource } from './identity.js';
 
-export type Phase = 'workload' | 'runtime';
+import type { Phase } from '../record/container-source.js';
+
+export type { Phase };
 
 /** Where a container sits inside its image: per name and per namespace. */
 export interface GroupRef {
@@ -25,6 +27,8 @@ export interface ContainerRecord extends GroupRef {
   runtime: string;
   /** Syscalls its recording profile let through unobserved. */
   uncovered: string[];
+  /** It ran privileged (no seccomp, every capability): its profile applies only once it is not. */
+  privileged?: boolean;
 }
 
 /** Calls drained from one container's listener since the last drain. */
@@ -62,13 +66,23 @@ export interface EndRecord {
   lost: number;
 }
 
+/** A container picked up already running: its calls from `from` (unknown: from its start) to `to` were not seen. */
+export interface GapRecord {
+  k: 'gap';
+  at: string;
+  container: string;
+  image: string;
+  from?: string;
+  to: string;
+}
+
 export interface ResetRecord {
   k: 'reset';
   at: string;
   image: string;
 }
 
-export type JournalRecord = ContainerRecord | CallsRecord | EndRecord | ResetRecord;
+export type JournalRecord = ContainerRecord | CallsRecord | EndRecord | GapRecord | ResetRecord;
 
 const str = (v: unknown) => typeof v === 'string' && v.length > 0;
 const optStr = (v: unknown) => v === undefined || typeof v === 'string';
@@ -95,6 +109,7 @@ export function recordProblem(r: unknown): string | undefined {
     case 'container':
       if (!str(r.container) || !str(r.source) || !str(r.runtime) || !Array.isArray(r.uncovered)) return 'container record incomplete';
       if (!optStr(r.name) || !optStr(r.namespace) || !optStr(r.pod)) return 'container record has a bad name';
+      if (r.privileged !== undefined && typeof r.privileged !== 'boolean') return 'container record has a bad privileged flag';
       return undefined;
     case 'calls':
       if (!str(r.container) || !str(r.runtime) || (r.phase !== 'workload' && r.phase !== 'runtime')) return 'calls record incomplete';
@@ -102,6 +117,8 @@ export function recordProblem(r: unknown): string | undefined {
       return undefined;
     case 'end':
       return str(r.container) && count(r.notifications) && count(r.lost) ? undefined : 'end record incomplete';
+    case 'gap':
+      return str(r.container) && str(r.to) && optStr(r.from) ? undefined : 'gap record incomplete';
     case 'reset':
       return undefined;
     default:

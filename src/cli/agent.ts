@@ -18,7 +18,7 @@ interface AgentCliOptions extends CommonOptions {
   batchInterval: string;
   podman: string;
   podmanTimeout: string;
-  source: 'notify' | 'audit';
+  source: string;
   auditLog?: string;
   auditMode: 'auto' | 'auditd' | 'kmsg';
 }

@@ -1,13 +1,12 @@
-// The native side the agent drives, behind one small interface: the runtime
-// socket (listenerPath receiver) and one notify session per received
-// listener. The real one wraps the addon; tests of the agent's logic may pass
-// their own.
+// The native side of the notify container source, behind one small
+// interface: the runtime socket (listenerPath receiver) and one notify session
+// per received listener. The real one wraps the addon.
 
-import type { RawEntry, SessionHandle, SessionInfo } from '../record/native.js';
-import { nativeAddon } from '../record/native.js';
-import type { OciConnection } from '../record/oci-listener.js';
-import { listenOciSocket, runtimeBoundary } from '../record/oci-listener.js';
-import { resolveWatches, watchArray } from '../record/watches.js';
+import type { RawEntry, SessionHandle, SessionInfo } from '../native.js';
+import { nativeAddon } from '../native.js';
+import type { OciConnection } from './oci-listener.js';
+import { listenOciSocket, runtimeBoundary } from './oci-listener.js';
+import { resolveWatches, watchArray } from '../watches.js';
 
 export type { OciConnection, RawEntry, SessionInfo };
 

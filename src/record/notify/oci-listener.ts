@@ -4,10 +4,10 @@
 // SCM_RIGHTS); each connection is reported once, accepted or refused.
 import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NativeError } from '../errors.js';
-import { auditArchOf } from '../seccomp/arch.js';
-import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
-import { nativeAddon } from './native.js';
+import { NativeError } from '../../errors.js';
+import { auditArchOf } from '../../seccomp/arch.js';
+import { archToken, syscallNumber } from '../../seccomp/libseccomp.js';
+import { nativeAddon } from '../native.js';
 
 export interface OciConnection {
   /** The raw JSON text the runtime sent (container process state). */

@@ -2,7 +2,7 @@
 // Container Process State"): {ociVersion, fds, pid, metadata, state:{id,
 // status, pid, bundle, annotations}}. Untrusted input: every field is checked,
 // and a problem is a sentence naming the field, never an exception escaping.
-import { describe, isRecord } from '../profile/json-input.js';
+import { describe, isRecord } from '../../profile/json-input.js';
 
 export interface ContainerProcessState {
   ociVersion: string;
