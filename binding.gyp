@@ -21,6 +21,12 @@
       "type": "executable",
       "sources": ["native/launcher.c"],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"]
+    },
+    {
+      "target_name": "seccomp-recorder-abi-probe",
+      "type": "executable",
+      "sources": ["native/abi_probe.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"]
     }
   ]
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
+import { compatAbiReport } from '../record/abi-probe.js';
 import { bpfStatus } from '../record/bpf/status.js';
 import { recordCommand } from '../record/command.js';
 import { nativeBuildStatus } from '../record/native.js';
@@ -38,6 +39,7 @@ function toolVersion(cmd: string): Check {
 export async function runChecks(logger: Logger): Promise<Check[]> {
   const checks: Check[] = [];
   checks.push({ name: 'kernel', ok: true, required: false, detail: `Linux ${release()} (${process.arch})` });
+  for (const abi of await compatAbiReport()) checks.push({ name: abi.name, ok: abi.ok, required: false, detail: abi.detail });
   const actions = tryRead('/proc/sys/kernel/seccomp/actions_avail');
   checks.push({
     name: 'seccomp actions',
