@@ -32,7 +32,7 @@ async function recordedNames(cmd: string[], dir: string): Promise<Set<string>> {
 }
 
 for (const [label, cmd] of [
-  ['the C fixture (threads, fork, vfork, exec, daemon)', () => [fixture('syscalls'), '--no-compat']],
+  ['the C fixture (threads, fork, vfork, exec, daemon)', () => [fixture('syscalls')]],
   ['ls -la /', () => ['ls', '-la', '/']],
   ['sh -c with a pipeline', () => ['sh', '-c', 'echo a | cat >/dev/null; true']],
 ] as const) {

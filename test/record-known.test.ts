@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
+import { COMPAT_CASES } from './helpers/compat.js';
 import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
 
-async function baseline(dir: string, args: string[]): Promise<{ file: string; profile: any }> {
+async function baseline(dir: string, args: string[] = []): Promise<{ file: string; profile: any }> {
   const file = join(dir, 'known.json');
   const r = await runCli(['record', '-q', '-o', file, '--', fixture('syscalls'), ...args]);
   if (r.code !== 0) throw new Error(r.stderr);
@@ -23,10 +24,10 @@ function write(dir: string, name: string, profile: unknown): string {
 
 t.test('a covering profile: nothing new, output equals the profile, only execs reach the supervisor', { skip: noGcc }, async (t) => {
   const dir = sharedTempDir();
-  const { file } = await baseline(dir, ['--no-compat']);
+  const { file } = await baseline(dir);
   const out = join(dir, 'new.json');
   const rec = join(dir, 'rec.json');
-  const r = await runCli(['record', '--known', file, '--fail-on-new', '-o', out, '--save-recording', rec, '--', fixture('syscalls'), '--no-compat']);
+  const r = await runCli(['record', '--known', file, '--fail-on-new', '-o', out, '--save-recording', rec, '--', fixture('syscalls')]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, `nothing new beyond ${file}`);
   t.equal(readFileSync(out, 'utf8'), readFileSync(file, 'utf8'), 'P plus nothing is P, byte for byte');
@@ -36,11 +37,11 @@ t.test('a covering profile: nothing new, output equals the profile, only execs r
 
 t.test('a syscall P lacks is recorded and reported; --fail-on-new exits 1 after writing', { skip: noGcc }, async (t) => {
   const dir = sharedTempDir();
-  const { profile } = await baseline(dir, ['--no-compat']);
+  const { profile } = await baseline(dir);
   profile.syscalls[0].names = profile.syscalls[0].names.filter((n: string) => n !== 'flock');
   const known = write(dir, 'no-flock.json', profile);
   const out = join(dir, 'new.json');
-  const r = await runCli(['record', '--known', known, '--fail-on-new', '-o', out, '--', fixture('syscalls'), '--no-compat']);
+  const r = await runCli(['record', '--known', known, '--fail-on-new', '-o', out, '--', fixture('syscalls')]);
   t.equal(r.code, 1, 'exit 1: something new');
   t.match(r.stderr, `1 new syscall beyond ${known}: flock`);
   t.ok(JSON.parse(readFileSync(out, 'utf8')).syscalls[0].names.includes('flock'), 'the output adds it');
@@ -48,7 +49,7 @@ t.test('a syscall P lacks is recorded and reported; --fail-on-new exits 1 after 
 
 t.test('argument conditions are compiled into the filter: a call outside them is new', { skip: noGcc }, async (t) => {
   const dir = sharedTempDir();
-  const { profile } = await baseline(dir, ['--no-compat']);
+  const { profile } = await baseline(dir);
   profile.syscalls[0].names = profile.syscalls[0].names.filter((n: string) => n !== 'personality');
   const withCondition = (value: number) => ({
     ...profile,
@@ -56,27 +57,29 @@ t.test('argument conditions are compiled into the filter: a call outside them is
   });
   // The fixture calls personality(0xffffffff) (a query).
   const outside = write(dir, 'per-linux-only.json', withCondition(0));
-  const r1 = await runCli(['record', '--known', outside, '-o', join(dir, 'a.json'), '--', fixture('syscalls'), '--no-compat']);
+  const r1 = await runCli(['record', '--known', outside, '-o', join(dir, 'a.json'), '--', fixture('syscalls')]);
   t.equal(r1.code, 0, r1.stderr);
   t.match(r1.stderr, 'new syscall beyond', 'personality(0xffffffff) is outside arg0 == 0');
   t.match(r1.stderr, /: personality\n/);
   const inside = write(dir, 'query-allowed.json', withCondition(0xffffffff));
-  const r2 = await runCli(['record', '--known', inside, '-o', join(dir, 'b.json'), '--', fixture('syscalls'), '--no-compat']);
+  const r2 = await runCli(['record', '--known', inside, '-o', join(dir, 'b.json'), '--', fixture('syscalls')]);
   t.equal(r2.code, 0, r2.stderr);
   t.match(r2.stderr, 'nothing new beyond', 'inside the condition: allowed in the kernel, not recorded');
 });
 
-t.test('a compat call is new when P does not list that architecture', { skip: noGcc || (process.arch !== 'x64' && 'x86_64 only') }, async (t) => {
-  const dir = sharedTempDir();
-  const { file } = await baseline(dir, ['--no-compat']);
-  const rec = join(dir, 'rec.json');
-  const r = await runCli(['record', '--known', file, '-o', join(dir, 'n.json'), '--save-recording', rec, '--', fixture('syscalls')]);
-  t.equal(r.code, 0, r.stderr);
-  const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
-  t.same(recording.observations.filter((o) => o.arch !== 'x86_64').map((o) => `${o.arch}/${o.syscall}`).sort(), ['x32/getpid', 'x86/getpid']);
-  t.match(r.stderr, /new syscall beyond .*: getpid/);
-  t.same(JSON.parse(readFileSync(join(dir, 'n.json'), 'utf8')).architectures, ['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64']);
-});
+for (const c of COMPAT_CASES) {
+  t.test(`a compat call is new when P does not list that architecture: ${c.call}`, { skip: noGcc || c.skip }, async (t) => {
+    const dir = sharedTempDir();
+    const { file } = await baseline(dir);
+    const rec = join(dir, 'rec.json');
+    const r = await runCli(['record', '--known', file, '-o', join(dir, 'n.json'), '--save-recording', rec, '--', fixture('syscalls'), c.flag]);
+    t.equal(r.code, 0, r.stderr);
+    const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
+    t.same(recording.observations.filter((o) => o.arch !== 'x86_64').map((o) => `${o.arch}/${o.syscall}`), [c.call]);
+    t.match(r.stderr, /new syscall beyond .*: getpid/);
+    t.same(JSON.parse(readFileSync(join(dir, 'n.json'), 'utf8')).architectures, [c.oci, 'SCMP_ARCH_X86_64'].sort());
+  });
+}
 
 t.test('a known profile that does not parse is named, exit 2, nothing run', async (t) => {
   const dir = sharedTempDir();

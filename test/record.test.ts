@@ -6,10 +6,10 @@ import t from 'tap';
 import { parseOciProfile } from '../src/profile/oci.js';
 import { parseRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
+import { allCompatSkip, COMPAT_CASES } from './helpers/compat.js';
 import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
-const isX86 = process.arch === 'x64';
 
 function names(file: string): string[] {
   const p = parseOciProfile(readFileSync(file, 'utf8'), file);
@@ -50,33 +50,46 @@ t.test('records every syscall of the fixture, its threads, fork, vfork, exec and
   const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
   const personality = recording.observations.find((o) => o.syscall === 'personality');
   t.same(personality?.args?.values, [['0xffffffff']], 'personality argument kept');
+  t.same(recording.observations.filter((o) => o.arch === 'x86' || o.arch === 'x32'), [], 'no compat calls unless the fixture is given --compat');
   const prctl = recording.observations.find((o) => o.syscall === 'prctl');
   t.ok(prctl?.args?.values.some((v) => v[0] === '0x10'), 'prctl option PR_GET_NAME (16) kept');
   t.match(r.stderr, /distinct syscalls/, 'summary on stderr');
   t.match(r.stderr, new RegExp(`→ ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
 
-t.test('compat calls are recorded under their own arch, never the 64-bit name', { skip: noGcc || (!isX86 && 'x86_64 only') }, async (t) => {
-  const bin = fixture('syscalls');
+async function recordCompat(flags: string[]) {
   const dir = sharedTempDir();
   const rec = join(dir, 'r.json');
   const out = join(dir, 'p.json');
-  const r = await runCli(['record', '-q', '-o', out, '--save-recording', rec, '--', bin]);
+  const r = await runCli(['record', '-q', '-o', out, '--save-recording', rec, '--', fixture('syscalls'), ...flags]);
+  const recording = r.code === 0 ? parseRecording(readFileSync(rec, 'utf8'), rec) : undefined;
+  const profile = r.code === 0 ? (JSON.parse(readFileSync(out, 'utf8')) as { architectures: string[] }) : undefined;
+  return { r, recording, profile, compat: recording?.observations.filter((o) => o.arch !== 'x86_64').map((o) => `${o.arch}/${o.syscall}`).sort() };
+}
+
+for (const c of COMPAT_CASES) {
+  t.test(`compat calls are recorded under their own arch, never the 64-bit name: ${c.call}`, { skip: noGcc || c.skip }, async (t) => {
+    const { r, recording, profile, compat } = await recordCompat([c.flag]);
+    t.equal(r.code, 0, r.stderr);
+    t.same(compat, [c.call], c.abi === 'i386' ? 'int 0x80 getpid is x86/getpid' : 'the x32 number is x32/getpid (whatever the kernel answered)');
+    t.notOk(recording?.observations.some((o) => o.arch === 'x86_64' && o.syscall === 'getpid'), 'no x86_64 getpid');
+    t.same(profile?.architectures, [c.oci, 'SCMP_ARCH_X86_64'].sort(), 'recorded arches, OCI spelling');
+  });
+}
+
+t.test('both compat calls in one run: three arches, sorted', { skip: noGcc || allCompatSkip }, async (t) => {
+  const { r, profile, compat } = await recordCompat(['--compat']);
   t.equal(r.code, 0, r.stderr);
-  const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
-  const compat = recording.observations.filter((o) => o.arch !== 'x86_64').map((o) => `${o.arch}/${o.syscall}`);
-  t.same(compat.sort(), ['x32/getpid', 'x86/getpid'], 'int 0x80 getpid is x86, the x32 number is x32');
-  t.notOk(recording.observations.some((o) => o.arch === 'x86_64' && o.syscall === 'getpid'), 'no x86_64 getpid');
-  const profile = JSON.parse(readFileSync(out, 'utf8'));
-  t.same(profile.architectures, ['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64'], 'recorded arches, OCI spelling');
+  t.same(compat, ['x32/getpid', 'x86/getpid'], 'int 0x80 getpid is x86, the x32 number is x32');
+  t.same(profile?.architectures, ['SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64'], 'recorded arches, OCI spelling');
 });
 
 t.test('the same recording gives byte-identical profiles', { skip: noGcc }, async (t) => {
   const bin = fixture('syscalls');
   const dir = sharedTempDir();
-  const a = await runCli(['record', '-q', '--save-recording', join(dir, 'r.json'), '--', bin, '--no-compat']);
+  const a = await runCli(['record', '-q', '--save-recording', join(dir, 'r.json'), '--', bin]);
   t.equal(a.code, 0);
-  const b = await runCli(['record', '-q', '-o', join(dir, 'p2.json'), '--', bin, '--no-compat']);
+  const b = await runCli(['record', '-q', '-o', join(dir, 'p2.json'), '--', bin]);
   t.equal(b.code, 0);
   t.equal(readFileSync(join(dir, 'p2.json'), 'utf8'), a.stdout, 'two runs of a deterministic program, same bytes');
 });
@@ -139,7 +152,7 @@ t.test('works as an ordinary user (no capabilities: no_new_privs + user-notify)'
   const bin = fixture('syscalls');
   const dir = sharedTempDir();
   const out = join(dir, 'p.json');
-  const r = await runCli(['record', '-q', '-o', out, '--', bin, '--print-nnp', '--no-compat'], {
+  const r = await runCli(['record', '-q', '-o', out, '--', bin, '--print-nnp'], {
     prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
     // tap's process tracking (NODE_OPTIONS) would write into .tap/ as nobody
     env: { PATH: process.env.PATH, HOME: dir },
