@@ -20,6 +20,7 @@ import { logRecordingProfile } from '../src/record/audit/log-profile.js';
 import { AuditSource } from '../src/record/audit/source.js';
 import { parseAuditctlStatus } from '../src/record/audit/status.js';
 import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
+import { seccompLogSkipReason } from './helpers/auditd.js';
 import { containerSkipReason, hasCommand } from './helpers/bundle.js';
 
 const log = pino({ level: 'silent' });
@@ -30,7 +31,7 @@ const auditdPid = () => {
     return 0;
   }
 };
-const skip = containerSkipReason('runc') || (!hasCommand('auditctl') ? 'auditd is not installed (apt-get install auditd)' : auditdPid() !== 0 ? 'an audit daemon runs: this test reads the kernel log' : false);
+const skip = containerSkipReason('runc') || (!hasCommand('auditctl') ? 'auditd is not installed (apt-get install auditd)' : auditdPid() !== 0 ? 'an audit daemon runs: this test reads the kernel log' : seccompLogSkipReason());
 
 t.test('a runc container recorded through the kernel log lands in its image', { skip }, async (t) => {
   const PRINTK = '/proc/sys/kernel/printk_ratelimit';

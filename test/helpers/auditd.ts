@@ -16,11 +16,32 @@ export function auditStatus(): AuditStatus | undefined {
   }
 }
 
+/**
+ * Why SCMP_ACT_LOG cannot be seen in the audit stream on this host, or false: the kernel
+ * must log the `log` action, and a locked audit configuration cannot be changed and restored.
+ */
+export function seccompLogSkipReason(): string | false {
+  if (!hasCommand('auditctl')) return 'auditd is not installed (apt-get install auditd)';
+  let logged: string;
+  try {
+    logged = readFileSync('/proc/sys/kernel/seccomp/actions_logged', 'utf8').trim();
+  } catch (err) {
+    return `cannot read /proc/sys/kernel/seccomp/actions_logged: ${(err as Error).message}`;
+  }
+  if (!logged.split(/\s+/).includes('log'))
+    return `kernel.seccomp.actions_logged is "${logged}", without "log": SCMP_ACT_LOG writes no audit record (sysctl -w kernel.seccomp.actions_logged="${logged} log")`;
+  const status = auditStatus();
+  if (!status) return 'auditctl -s gave no status (root needed)';
+  if (status.enabled === 2) return 'the audit configuration is locked (auditctl -s: enabled 2): these tests change and restore it';
+  return false;
+}
+
 /** Why a test that starts its own auditd cannot run here, or false. */
 export function auditdSkipReason(): string | false {
   if (!hasCommand('auditd') || !hasCommand('auditctl')) return 'auditd is not installed (apt-get install auditd)';
   const pid = auditStatus()?.pid ?? 0;
-  return pid !== 0 ? `an audit daemon (pid ${pid}) already runs: these tests need the kernel's audit to themselves` : false;
+  if (pid !== 0) return `an audit daemon (pid ${pid}) already runs: these tests need the kernel's audit to themselves`;
+  return seccompLogSkipReason();
 }
 
 export async function until(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {

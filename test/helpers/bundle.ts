@@ -4,9 +4,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BundleOptions, ContainerRun } from '../../scripts/lib/oci-bundle.mjs';
-import { findStaticBusybox, hasCommand, runContainer, writeBundle } from '../../scripts/lib/oci-bundle.mjs';
+import { findStaticBusybox, hasCommand, runContainer, runtimeVersion, writeBundle } from '../../scripts/lib/oci-bundle.mjs';
 
-export { findStaticBusybox, hasCommand };
+export { findStaticBusybox, hasCommand, runtimeVersion };
 export type { ContainerRun };
 
 /** Why a container test cannot run here, or false when it can. */
