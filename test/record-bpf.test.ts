@@ -31,7 +31,7 @@ async function record(args: string[], cmd: string[], dir: string): Promise<{ cod
 
 t.test('records the fixture exactly: threads, fork, vfork, exec, daemonised grandchild; the launcher stays out', { skip }, async (t) => {
   const dir = sharedTempDir();
-  const r = await record(['--source', 'bpf'], [fixture('syscalls'), '--no-compat'], dir);
+  const r = await record(['--source', 'bpf'], [fixture('syscalls')], dir);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.recording.source, 'bpf', 'the recording names its source');
   t.match(r.stderr, /source bpf/, 'the summary says which source recorded');
@@ -47,7 +47,7 @@ t.test('records the fixture exactly: threads, fork, vfork, exec, daemonised gran
 
 t.test('the same recording as --source notify on a deterministic program (names, counts, arguments)', { skip }, async (t) => {
   const dir = sharedTempDir();
-  const cmd = [fixture('syscalls'), '--no-compat'];
+  const cmd = [fixture('syscalls')];
   const b = await record(['--source', 'bpf'], cmd, dir);
   const n = await record(['--source', 'notify'], cmd, dir);
   t.equal(b.code, 0, b.stderr);
@@ -60,7 +60,7 @@ t.test('the same recording as --source notify on a deterministic program (names,
 
 const noStrace = hasCommand('strace') ? false : 'strace is not installed (apt-get install strace)';
 for (const [label, cmd] of [
-  ['the C fixture', () => [fixture('syscalls'), '--no-compat']],
+  ['the C fixture', () => [fixture('syscalls')]],
   ['ls -la /', () => ['ls', '-la', '/']],
   ['sh -c with a pipeline', () => ['sh', '-c', 'echo a | cat >/dev/null; true']],
 ] as const) {
@@ -84,9 +84,9 @@ for (const [label, cmd] of [
 
 t.test('exit status and signals pass through', { skip }, async (t) => {
   const dir = sharedTempDir();
-  const e = await runCli(['record', '--source', 'bpf', '-q', '-o', join(dir, 'a.json'), '--', fixture('syscalls'), '--no-compat', '--exit', '7']);
+  const e = await runCli(['record', '--source', 'bpf', '-q', '-o', join(dir, 'a.json'), '--', fixture('syscalls'), '--exit', '7']);
   t.equal(e.code, 7);
-  const s = await runCli(['record', '--source', 'bpf', '-q', '-o', join(dir, 'b.json'), '--', fixture('syscalls'), '--no-compat', '--raise', '15']);
+  const s = await runCli(['record', '--source', 'bpf', '-q', '-o', join(dir, 'b.json'), '--', fixture('syscalls'), '--raise', '15']);
   t.equal(s.code, 128 + 15);
   t.ok(allowedNames(join(dir, 'b.json')).includes('tgkill'), 'a profile is written for a killed command, with the call that killed it (raise: tgkill)');
 });
@@ -103,7 +103,7 @@ t.test('where the kernel refuses the programs: --source bpf names why, --source 
   t.match(bad.stderr, /^error: the bpf source cannot run here: cannot create BPF maps \(needs root, or CAP_BPF/m, 'one clear error naming what is missing');
   t.notMatch(bad.stderr, /\n\s+at /, 'no stack trace');
   t.notOk(readdirSync(dir).includes('p.json'), 'no output written');
-  const auto = await underDeny(['record', '-o', out, '--', fixture('syscalls'), '--no-compat']);
+  const auto = await underDeny(['record', '-o', out, '--', fixture('syscalls')]);
   t.equal(auto.code, 0, auto.stderr);
   t.match(auto.stderr, /source notify/, 'auto fell back to notify');
   t.ok(allowedNames(out).includes('getrusage'), 'and recorded the command');
