@@ -1,5 +1,6 @@
-// Ground truth: the set `record` sees for a run equals the set `strace -f`
-// sees for the same program (the launcher's pre-exec calls must not appear).
+// Ground truth: the set `record --source notify` sees for a run equals the set
+// `strace -f` sees for the same program (the launcher's pre-exec calls must not
+// appear). The bpf source's ground truth is in record-bpf.test.ts.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ function straceNames(file: string): Set<string> {
 
 async function recordedNames(cmd: string[], dir: string): Promise<Set<string>> {
   const rec = join(dir, 'r.json');
-  const r = await runCli(['record', '-q', '-o', join(dir, 'p.json'), '--save-recording', rec, '--', ...cmd]);
+  const r = await runCli(['record', '--source', 'notify', '-q', '-o', join(dir, 'p.json'), '--save-recording', rec, '--', ...cmd]);
   if (r.code !== 0) throw new Error(`record failed: ${r.stderr}`);
   const recording = parseRecording(readFileSync(rec, 'utf8'), rec);
   return new Set(recording.observations.filter((o) => o.arch === 'x86_64' || o.arch === 'aarch64').map((o) => o.syscall!));
