@@ -5,6 +5,7 @@
 // drain timeout passes), everything is flushed and compacted.
 import type { Logger } from 'pino';
 import type { AuditSourceOptions } from '../record/audit/source.js';
+import type { BpfContainerSourceOptions } from '../record/bpf/container-source.js';
 import type { ContainerSource } from '../record/container-source.js';
 import { containerSource } from '../record/container-sources.js';
 import type { ApiServer } from './api.js';
@@ -34,6 +35,7 @@ export interface AgentOptions {
   /** Where observations come from: a source name (src/record/container-sources.ts) or a source itself. */
   source?: string | ContainerSource;
   audit?: AuditSourceOptions;
+  bpf?: BpfContainerSourceOptions;
 }
 
 /** The newest record time in the state: no agent saw anything after it. */
@@ -66,7 +68,7 @@ export class Agent {
 
   static async start(opts: AgentOptions): Promise<Agent> {
     const log = opts.log;
-    const source = typeof opts.source === 'object' ? opts.source : containerSource(opts.source ?? 'notify', { socketPath: opts.socketPath, audit: opts.audit, logger: log });
+    const source = typeof opts.source === 'object' ? opts.source : containerSource(opts.source ?? 'notify', { socketPath: opts.socketPath, audit: opts.audit, bpf: opts.bpf, logger: log });
     const store = await RecordingStore.open(opts.stateDir, log, { compactBytes: opts.compactBytes });
     const lookups = opts.lookups ?? nodeLookups(log, opts.podman);
     const agent = new Agent(opts, store, source, lookups);

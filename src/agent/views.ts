@@ -5,7 +5,7 @@ import type { Observation, Recording } from '../profile/recording.js';
 import { RECORDING_KIND, RECORDING_VERSION, sortObservations } from '../profile/recording.js';
 import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
 import { TOOL } from '../version.js';
-import type { AgentState, ImageAgg } from './aggregate.js';
+import type { AgentState, Gap, ImageAgg } from './aggregate.js';
 import { callLabel } from './call-table.js';
 
 export interface ImageSummary {
@@ -58,6 +58,10 @@ export interface ImageDetail extends ImageSummary {
   /** The start-up calls of the runtimes this image ran under, attributed to them, not to the image. */
   runtimeCalls: Record<string, string[]>;
   groups: GroupView[];
+  /** Some of its containers ran privileged: seccomp is off for them, so a profile applies only once they are not. */
+  privileged: boolean;
+  /** Intervals of live containers no agent saw (the agent was not running): calls made then are missing. */
+  gaps: Gap[];
 }
 
 export function showImage(state: AgentState, image: string, live: Map<string, number>): ImageDetail | undefined {
@@ -74,6 +78,8 @@ export function showImage(state: AgentState, image: string, live: Map<string, nu
     assumed: [...img.uncovered].sort(),
     calls: img.calls.observations(),
     runtimeCalls,
+    privileged: img.privileged.size > 0,
+    gaps: img.gaps.map((g) => ({ ...g })),
     groups: groups
       .map((g) => {
         const others = new Set<string>();

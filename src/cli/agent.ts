@@ -1,4 +1,4 @@
-// `seccomp-recorder agent [--source notify|audit] [--state-dir DIR] [--socket PATH] [--api-socket PATH] [--drain-timeout 25s]`
+// `seccomp-recorder agent [--source auto|bpf|notify|audit] [--state-dir DIR] [--socket PATH] [--api-socket PATH] [--drain-timeout 25s]`
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_API_SOCKET } from '../agent/client.js';
@@ -21,6 +21,7 @@ interface AgentCliOptions extends CommonOptions {
   source: string;
   auditLog?: string;
   auditMode: 'auto' | 'auditd' | 'kmsg';
+  bpfGrace: string;
 }
 
 /** `25s`, `2m`, `500ms`, `1h`, or a plain number of seconds -> milliseconds. */
@@ -44,6 +45,8 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
     const podmanTimeoutMs = parseDuration(opts.podmanTimeout, '--podman-timeout');
     const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
     if (opts.source !== 'audit' && (given('auditLog') || given('auditMode'))) throw new UsageError('--audit-log and --audit-mode apply to --source audit');
+    if (opts.source !== 'bpf' && opts.source !== 'auto' && given('bpfGrace')) throw new UsageError('--bpf-grace applies to --source bpf (or auto)');
+    const bpfGraceMs = parseDuration(opts.bpfGrace, '--bpf-grace');
     if (opts.auditLog && opts.auditMode === 'kmsg') throw new UsageError('--audit-log is auditd\'s log: it does not apply to --audit-mode kmsg');
 
     // Installed before start: a SIGTERM during start-up drains as soon as there is something to drain.
@@ -72,6 +75,7 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
       podman: { binary: opts.podman, timeoutMs: podmanTimeoutMs },
       source: opts.source,
       audit: { mode: opts.auditMode, ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) },
+      bpf: { graceMs: bpfGraceMs },
     });
     if (stopping) void agent.shutdown(stopping);
     await agent.done;
@@ -85,17 +89,21 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
 
 export function agentCommandSpec(): Command {
   const cmd = new Command('agent')
-    .summary('record every container started with a recording profile on this node (run as root)')
+    .summary('record the syscalls of the containers on this node, per image (run as root)')
     .description(
-      'Listens on --socket for OCI runtimes (runc, crun, podman) that run containers under the profile printed by\n' +
-        '`seccomp-recorder recording-profile`, answers every notified syscall at once (CONTINUE), and aggregates\n' +
-        'what each image calls, journaled under --state-dir. `seccomp-recorder recordings ...` reads it through the\n' +
-        'API on --api-socket. SIGTERM/SIGINT drain: no new containers, live ones served until they exit or\n' +
-        '--drain-timeout passes. If the agent dies, recorded containers\' notified syscalls fail with ENOSYS.\n' +
-        'With --source audit no socket is opened: containers run under `recording-profile --mode log` (SCMP_ACT_LOG)\n' +
-        'and the agent reads their audit records from auditd\'s log, or the kernel log when no auditd runs (fail-open).',
+      'Records what each image calls, journaled under --state-dir; `seccomp-recorder recordings ...` reads it through\n' +
+        'the API on --api-socket. Sources (--source):\n' +
+        '  bpf     every container, no profile change: eBPF on sys_enter, keyed by cgroup v2; the agent dying or\n' +
+        '          being killed never touches a container (needs root and a kernel that loads the programs)\n' +
+        '  notify  containers run under the profile `seccomp-recorder recording-profile` prints: the runtime hands\n' +
+        '          their listeners to --socket; if the agent dies, their notified syscalls fail with ENOSYS\n' +
+        '  audit   containers run under `recording-profile --mode log` (SCMP_ACT_LOG); audit records from auditd\'s log\n' +
+        '          or the kernel log (fail-open; records can be lost under load)\n' +
+        '  auto    (default) bpf where it works, notify otherwise (the reason is logged)\n' +
+        'SIGTERM/SIGINT stop the agent (notify: live containers are served until they exit or --drain-timeout passes).',
     )
-    .addOption(new Option('--source <source>', 'notify: runtime listeners; audit: SCMP_ACT_LOG audit records').choices(['notify', 'audit']).default('notify'))
+    .addOption(new Option('--source <source>', 'bpf, notify, audit, or auto (bpf where it works, else notify)').choices(['auto', 'bpf', 'notify', 'audit']).default('auto'))
+    .option('--bpf-grace <duration>', 'bpf source: how long a new cgroup may stay unknown before it is taken for the node\'s own and ignored', '3s')
     .option('--audit-log <file>', 'audit source: auditd\'s log (default: log_file of /etc/audit/auditd.conf)')
     .addOption(new Option('--audit-mode <mode>', 'audit source: auditd\'s log, the kernel log, or auto (auditd when one is registered)').choices(['auto', 'auditd', 'kmsg']).default('auto'))
     .option('--state-dir <dir>', 'where the journal and snapshot live', DEFAULT_STATE_DIR)

@@ -69,6 +69,10 @@ export function formatShow(d: ImageDetail): string {
   out.push(`containers:     ${d.containers} seen, ${d.liveContainers} live; first ${shortTime(d.firstSeen)}, last activity ${shortTime(d.lastActivity)}`);
   out.push(`notifications:  ${d.notifications} (from finished containers; ${d.lost} lost)`);
   if (d.incomplete) out.push(`INCOMPLETE:     at least ${d.lost} calls or audit records went missing while recording: some syscalls may be absent; re-record to be sure`);
+  for (const g of d.gaps ?? [])
+    out.push(`NOT SEEN:       container ${g.container} from ${g.from ? shortTime(g.from) : 'its start'} to ${shortTime(g.to)} (no agent was recording it then): calls made only then are missing`);
+  if (d.privileged)
+    out.push('PRIVILEGED:     some containers ran privileged (seccomp off): a profile from this recording applies only once they run unprivileged');
   for (const [rt, calls] of Object.entries(d.runtimeCalls))
     out.push(`runtime ${rt}:    ${calls.length} start-up syscalls, attributed to the runtime (added to this image's profile)`);
   if (d.assumed.length) out.push(`not observed:   ${d.assumed.join(', ')} (the recording profile lets them through; always allowed)`);

@@ -41,7 +41,8 @@ export async function startAgent(opts: AgentStartOptions = {}): Promise<AgentPro
   const stateDir = join(dir, 'state');
   const child = spawn(
     process.execPath,
-    [CLI, 'agent', '--state-dir', stateDir, '--socket', socket, '--api-socket', apiSocket, '--log-level', 'debug', '--log-format', 'json', ...(opts.args ?? [])],
+    // notify unless a test picks its source: `auto` would be bpf for root here.
+    [CLI, 'agent', '--state-dir', stateDir, '--socket', socket, '--api-socket', apiSocket, '--log-level', 'debug', '--log-format', 'json', ...(opts.args?.includes('--source') ? [] : ['--source', 'notify']), ...(opts.args ?? [])],
     { cwd: REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];

@@ -1,0 +1,143 @@
+// `agent --source bpf` with real runc and crun containers that run under NO
+// recording profile: attributed to their annotated images, the runtime's
+// start-up kept out of the workload, concurrent containers kept apart, a
+// container flushed when its cgroup empties, kill -9 of the agent harmless to
+// a running container, a restarted agent picking it up with the unseen
+// interval marked, a privileged container flagged, and a container's own
+// seccomp filter hiding what it denies (sys_enter runs after seccomp).
+import t from 'tap';
+import type { ImageDetail } from '../src/agent/views.js';
+import { bpfUnavailableReason } from '../src/record/sources.js';
+import { nativeArchName } from '../src/seccomp/arch.js';
+import type { AgentProcess } from './helpers/agent-process.js';
+import { eventually, startAgent } from './helpers/agent-process.js';
+import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
+import { containerSkipReason } from './helpers/bundle.js';
+import { runCli } from './helpers/cli.js';
+import { runCrunInOwnCgroup } from './helpers/crun-v2.js';
+import { hasCommand } from './helpers/fixtures.js';
+
+const ARCH = nativeArchName();
+const skip = containerSkipReason('runc') || bpfUnavailableReason() || false;
+const crunSkip = skip || containerSkipReason('crun') || (!hasCommand('gcc') ? 'gcc is needed for test/fixtures/cgroup-exec.c' : false);
+if (skip) console.log(`# skipping the bpf agent tests: ${skip}`);
+else if (crunSkip) console.log(`# skipping the crun bpf agent test: ${crunSkip}`);
+
+const AGENT_ARGS = ['--source', 'bpf', '--batch-interval', '100ms', '--bpf-grace', '1s'];
+const RUNTIME_ONLY = ['pivot_root', 'mount', 'sethostname', 'umount2'];
+const show = (agent: AgentProcess, image: string) => agent.json<ImageDetail>('GET', `/v1/recordings/${encodeURIComponent(image)}`);
+const names = (d: ImageDetail) => new Set(d.calls.map((o) => o.syscall));
+const finished = (agent: AgentProcess, container: string) => agent.waitForLog((l) => l.msg === 'container finished' && l.container === container, 15_000);
+
+t.test('runc: attributed to its annotated image, runtime start-up apart, flushed when its cgroup empties', { skip, timeout: 90_000 }, async (t) => {
+  const agent = await startAgent({ args: AGENT_ARGS });
+  t.teardown(() => agent.kill9());
+  const image = 'registry.example/bpf-runc:1.0';
+  const run = await runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'echo hello; sync; sleep 1'], annotations: criAnnotations(image, 'app', 'prod'), timeoutMs: 30_000 });
+  t.equal(run.code, 0, run.stderr);
+  t.equal(run.stdout, 'hello\n', 'the container ran as without the agent');
+  // Flushed on its own: the agent keeps running, the cgroup is empty.
+  const line = await finished(agent, run.id);
+  t.equal(line.image, image);
+  const d = await eventually(() => show(agent, image).catch(() => undefined), (v) => !!v && v.liveContainers === 0 && v.notifications > 0);
+  t.same(d!.sources, ['bundle-config'], 'named by the bundle\'s CRI annotations');
+  t.same(d!.groups.map((g) => [g.namespace, g.name]), [['prod', 'app']]);
+  const workload = names(d!);
+  for (const n of ['execve', 'write', 'sync', 'exit_group']) t.ok(workload.has(n), `workload call ${n}`);
+  t.ok(workload.has('nanosleep') || workload.has('clock_nanosleep'), 'sleep');
+  for (const n of RUNTIME_ONLY) t.notOk(workload.has(n), `${n} (runc's start-up) is not in the workload`);
+  const runtime = new Set(d!.runtimeCalls.runc ?? []);
+  for (const n of ['pivot_root', 'sethostname']) t.ok(runtime.has(`${ARCH}/${n}`), `${n} is attributed to runc`);
+  t.notOk(runtime.has(`${ARCH}/sync`), 'the workload\'s sync is not runc\'s');
+  t.equal(d!.lost, 0);
+  t.equal(d!.privileged, false);
+  t.equal(await agent.stop(), 0);
+});
+
+t.test('crun (own cgroup v2, as on a v2 node): attributed, runtime start-up apart, flushed', { skip: crunSkip, timeout: 90_000 }, async (t) => {
+  const agent = await startAgent({ args: AGENT_ARGS });
+  t.teardown(() => agent.kill9());
+  const image = 'registry.example/bpf-crun:2.0';
+  const run = await runCrunInOwnCgroup({ args: ['sh', '-c', 'echo hi-crun; sync; sleep 1'], annotations: criAnnotations(image, 'web', 'prod') });
+  t.equal(run.code, 0, run.stderr);
+  t.equal(run.stdout, 'hi-crun\n');
+  const line = await finished(agent, run.id);
+  t.equal(line.image, image);
+  const d = await eventually(() => show(agent, image).catch(() => undefined), (v) => !!v && v.liveContainers === 0 && v.notifications > 0);
+  t.same(d!.runtimes, ['crun']);
+  const workload = names(d!);
+  for (const n of ['execve', 'write', 'sync', 'exit_group']) t.ok(workload.has(n), `workload call ${n}`);
+  for (const n of RUNTIME_ONLY) t.notOk(workload.has(n), `${n} (crun's start-up) is not in the workload`);
+  const runtime = new Set(d!.runtimeCalls.crun ?? []);
+  for (const n of ['pivot_root', 'sethostname']) t.ok(runtime.has(`${ARCH}/${n}`), `${n} is attributed to crun`);
+  t.equal(await agent.stop(), 0);
+});
+
+t.test('two concurrent containers are kept apart; a container\'s own filter hides what it denies', { skip, timeout: 90_000 }, async (t) => {
+  const agent = await startAgent({ args: AGENT_ARGS });
+  t.teardown(() => agent.kill9());
+  const [a, b] = ['registry.example/apart-a:1', 'registry.example/apart-b:1'];
+  // sync and uname in a; nproc (sched_getaffinity) in b, and uname, which b's own filter denies.
+  const ownFilter = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+  const [ra, rb] = await Promise.all([
+    runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'sleep 1; sync; uname >/dev/null; sleep 1'], annotations: criAnnotations(a, 'a'), timeoutMs: 30_000 }),
+    runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'sleep 1; nproc; uname >/dev/null 2>&1; sleep 1'], seccomp: ownFilter, annotations: criAnnotations(b, 'b'), timeoutMs: 30_000 }),
+  ]);
+  t.equal(ra.code, 0, ra.stderr);
+  t.equal(rb.code, 0, rb.stderr);
+  await Promise.all([finished(agent, ra.id), finished(agent, rb.id)]);
+  const da = await eventually(() => show(agent, a).catch(() => undefined), (v) => !!v && v.notifications > 0);
+  const db = await eventually(() => show(agent, b).catch(() => undefined), (v) => !!v && v.notifications > 0);
+  t.ok(names(da!).has('sync'), 'a: sync');
+  t.notOk(names(da!).has('sched_getaffinity'), 'a: not b\'s nproc');
+  t.ok(names(db!).has('sched_getaffinity'), 'b: nproc');
+  t.notOk(names(db!).has('sync'), 'b: not a\'s sync');
+  t.ok(names(da!).has('uname'), 'a: uname');
+  t.notOk(names(db!).has('uname'), 'b: uname, denied by its own filter, is never seen (sys_enter runs after seccomp)');
+  t.end();
+});
+
+t.test('a privileged container is recorded and its profile says it applies only once unprivileged', { skip, timeout: 90_000 }, async (t) => {
+  const agent = await startAgent({ args: AGENT_ARGS });
+  t.teardown(() => agent.kill9());
+  const image = 'registry.example/privileged:1';
+  const run = await runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'sync; sleep 1'], annotations: criAnnotations(image, 'p'), privileged: true, timeoutMs: 30_000 });
+  t.equal(run.code, 0, run.stderr);
+  await finished(agent, run.id);
+  const d = await eventually(() => show(agent, image).catch(() => undefined), (v) => !!v && v.notifications > 0);
+  t.equal(d!.privileged, true);
+  t.ok(names(d!).has('sync'), 'its calls are recorded');
+  const shown = await runCli(['recordings', 'show', image, '--api-socket', agent.apiSocket]);
+  t.match(shown.stdout, /PRIVILEGED: .*applies only once they run unprivileged/);
+  const profile = await runCli(['recordings', 'profile', image, '--api-socket', agent.apiSocket, '-o', '/dev/null']);
+  t.equal(profile.code, 0, profile.stderr);
+  t.match(profile.stderr, /PRIVILEGED/, 'the profile summary says so');
+  t.equal(await agent.stop(), 0);
+});
+
+t.test('kill -9 of the agent leaves a running container unharmed; a restarted agent picks it up and marks what it did not see', { skip, timeout: 120_000 }, async (t) => {
+  const first = await startAgent({ args: AGENT_ARGS });
+  t.teardown(() => first.kill9());
+  const image = 'registry.example/survivor:1';
+  const script = 'i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); sleep 0.1; done; sync';
+  const expected = Array.from({ length: 40 }, (_, i) => `line${i}\n`).join('');
+  const running = runAnnotated({ runtime: 'runc', args: ['sh', '-c', script], annotations: criAnnotations(image, 's'), timeoutMs: 60_000 });
+  await eventually(() => first.json<{ live: { container?: string; image?: string }[] }>('GET', '/v1/recordings'), (v) => v.live.some((l) => l.image === image));
+  await first.kill9();
+  await new Promise((r) => setTimeout(r, 500));
+  const second = await startAgent({ like: first, args: AGENT_ARGS });
+  t.teardown(() => second.kill9());
+  const run = await running;
+  t.equal(run.code, 0, `the container ended normally: ${run.stderr}`);
+  t.equal(run.stdout, expected, 'with the same output as without the agent');
+  await finished(second, run.id);
+  const d = await eventually(() => show(second, image).catch(() => undefined), (v) => !!v && v.gaps.length > 0 && v.notifications > 0);
+  t.equal(d!.gaps.length, 1);
+  t.equal(d!.gaps[0].container, run.id);
+  t.ok(d!.gaps[0].from && d!.gaps[0].from < d!.gaps[0].to, `the unseen interval: ${d!.gaps[0].from} .. ${d!.gaps[0].to}`);
+  t.ok(names(d!).has('sync'), 'calls after the restart are the workload\'s (the runtime\'s start-up was long over)');
+  t.notOk((d!.runtimeCalls.runc ?? []).includes(`${ARCH}/sync`), '...not the runtime\'s');
+  const shown = await runCli(['recordings', 'show', image, '--api-socket', second.apiSocket]);
+  t.match(shown.stdout, new RegExp(`NOT SEEN: +container ${run.id} from .* to `));
+  t.equal(await second.stop(), 0);
+});
