@@ -5,6 +5,7 @@
 // a running container, a restarted agent picking it up with the unseen
 // interval marked, a privileged container flagged, and a container's own
 // seccomp filter hiding what it denies (sys_enter runs after seccomp).
+import { join } from 'node:path';
 import t from 'tap';
 import type { ImageDetail } from '../src/agent/views.js';
 import { bpfUnavailableReason } from '../src/record/sources.js';
@@ -15,7 +16,7 @@ import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { runCrunInOwnCgroup } from './helpers/crun-v2.js';
-import { hasCommand } from './helpers/fixtures.js';
+import { hasCommand, sharedTempDir } from './helpers/fixtures.js';
 
 const ARCH = nativeArchName();
 const skip = containerSkipReason('runc') || bpfUnavailableReason() || false;
@@ -140,4 +141,20 @@ t.test('kill -9 of the agent leaves a running container unharmed; a restarted ag
   const shown = await runCli(['recordings', 'show', image, '--api-socket', second.apiSocket]);
   t.match(shown.stdout, new RegExp(`NOT SEEN: +container ${run.id} from .* to `));
   t.equal(await second.stop(), 0);
+});
+
+const asNobody = process.getuid?.() !== 0 ? 'needs root to switch to nobody' : !hasCommand('setpriv') ? 'setpriv is missing (util-linux)' : false;
+
+t.test('where the programs cannot load (nobody): --source bpf fails with one line, auto falls back to notify and says why', { skip: asNobody, timeout: 60_000 }, async (t) => {
+  const dir = sharedTempDir('sr-agent-nobody-');
+  const opts = { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { PATH: process.env.PATH, HOME: dir } };
+  const where = ['--state-dir', join(dir, 'state'), '--socket', join(dir, 'run', 'notify.sock'), '--api-socket', join(dir, 'run', 'api.sock')];
+  const bpf = await runCli(['agent', '--source', 'bpf', ...where], opts);
+  t.equal(bpf.code, 1);
+  t.match(bpf.stderr, /^error: the bpf source cannot run here: .*(root|CAP_BPF).*$/m, 'one line naming what is missing');
+  t.notMatch(bpf.stderr, /^\s+at .*agent/m, 'no stack trace');
+  const auto = await runCli(['agent', ...where], { ...opts, onSpawn: (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 3000) });
+  t.equal(auto.code, 0, auto.stderr);
+  t.match(auto.stderr, /the bpf source cannot run here; recording containers through notify/);
+  t.match(auto.stderr, /"source":"notify"/);
 });
