@@ -33,6 +33,8 @@ export interface LiveSummary {
 
 export class ContainerLedger implements ContainerSink {
   private readonly entries = new Map<string, Entry>();
+  /** Ended containers whose end record waits for their identity. */
+  private ending = 0;
   private idleWaiters: (() => void)[] = [];
 
   /**
@@ -124,6 +126,9 @@ export class ContainerLedger implements ContainerSink {
     const e = this.entries.get(key);
     if (!e || e.ended) return;
     e.ended = true;
+    // Out of the live set at once: a new container may reuse the key (a runc id) before the lookups end.
+    this.entries.delete(key);
+    this.ending++;
     void e.ready.then(() => {
       try {
         const identity = e.identity!;
@@ -132,15 +137,15 @@ export class ContainerLedger implements ContainerSink {
       } catch (err) {
         e.log.error({ reason: (err as Error).message }, 'error while finishing a container');
       } finally {
-        this.entries.delete(key);
-        if (!this.entries.size) for (const w of this.idleWaiters.splice(0)) w();
+        this.ending--;
+        if (!this.entries.size && !this.ending) for (const w of this.idleWaiters.splice(0)) w();
       }
     });
   }
 
   /** Resolves when every container has ended and been journaled. */
   whenIdle(): Promise<void> {
-    if (!this.entries.size) return Promise.resolve();
+    if (!this.entries.size && !this.ending) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
