@@ -30,7 +30,7 @@ function listDirs(path: string): string[] {
 }
 
 /** Expands one trailing `/*` level. */
-function expand(root: string): string[] {
+export function expand(root: string): string[] {
   if (!root.endsWith('/*')) return [root];
   const base = root.slice(0, -2);
   return listDirs(base).map((d) => join(base, d));

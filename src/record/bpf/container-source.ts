@@ -6,6 +6,7 @@
 // container after a grace period, and ends a container when its cgroups are
 // empty (last read, then forget). Nothing waits on the agent: stopping or
 // killing it only detaches the programs.
+import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ContainerSink, ContainerSource, MetricFamily, Phase } from '../container-source.js';
 import { containerIdOfPath } from '../audit/cgroup.js';
@@ -14,7 +15,9 @@ import type { RawEntry } from '../native.js';
 import { nameEntries } from '../observations.js';
 import { cgroup2Root, cgroupId, isPopulated } from './cgroup2.js';
 import type { NodeContainer } from './containers.js';
-import { bundleIsPrivileged, nodeContainers, walkCgroups } from './containers.js';
+import { bundleIsPrivileged, nodeContainers, readContainer, walkCgroups } from './containers.js';
+import { StateWatcher } from './state-watch.js';
+import { DEFAULT_STATE_ROOTS } from '../audit/runtime-state.js';
 import { BpfPrograms } from './programs.js';
 
 export interface BpfContainerSourceOptions {
@@ -66,6 +69,8 @@ export class BpfContainerSource implements ContainerSource {
   private readonly stats = { recorded: 0, cgroupsFull: 0, argsDropped: 0, outOfRange: 0, calls: 0, foreign: 0, vanished: 0, ignoreFailed: 0 };
   /** cgroupsFull grew: containers found in the next ticks may have lost their first calls. */
   private fullUntil = 0;
+  private watcher: StateWatcher | undefined;
+  private readonly pending = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: BpfContainerSourceOptions = {}) {
     this.graceMs = opts.graceMs ?? 3000;
@@ -95,6 +100,28 @@ export class BpfContainerSource implements ContainerSource {
     }
     // Entries the programs made before the walk ignored their cgroups.
     for (const id of this.programs.list().cgroups) if (this.ignored.has(id)) this.programs.forget(id);
+    this.watcher = new StateWatcher(this.opts.stateRoots ?? DEFAULT_STATE_ROOTS, (dir, runtime) => this.onNewState(dir, runtime, Date.now()));
+    this.watcher.refresh();
+  }
+
+  /**
+   * A runtime made a state directory: name the container as soon as its state
+   * says where it runs (retrying briefly while the runtime writes it), so even
+   * a container gone before the next tick is attributed.
+   */
+  private onNewState(dir: string, runtime: 'runc' | 'crun', since: number): void {
+    if (!this.programs) return;
+    const c = readContainer(dir, runtime, this.root);
+    if (c && c.cgroupDirs.length) {
+      if (!this.tracked.has(c.id)) this.track(c, false);
+      return;
+    }
+    if (Date.now() - since > 3000 || !existsSync(dir)) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      this.onNewState(dir, runtime, since);
+    }, 5);
+    this.pending.add(timer);
   }
 
   private ignore(id: bigint): void {
@@ -151,6 +178,7 @@ export class BpfContainerSource implements ContainerSource {
   tick(): void {
     const programs = this.programs;
     if (!programs) return;
+    this.watcher?.refresh();
     const now = Date.now();
     const { cgroups, cgroupsFull } = programs.list();
     this.stats.recorded = cgroups.length;
@@ -262,6 +290,9 @@ export class BpfContainerSource implements ContainerSource {
   }
 
   async stop(): Promise<void> {
+    this.watcher?.close();
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
     if (!this.programs) return;
     for (const t of [...this.tracked.values()]) this.collect(t, true);
     this.programs.close();
