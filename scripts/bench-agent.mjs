@@ -5,7 +5,8 @@
 //  - notifications per second through the agent (a stand-in runtime making
 //    getppid calls: each one a full notify round trip through the agent);
 //  - a container workload's wall time recorded vs unrecorded, same run, for
-//    runc (and crun when installed).
+//    runc (and crun when installed), under the notify agent (recording profile)
+//    and under the bpf agent (no profile; plain runs with no agent attached).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -34,10 +35,10 @@ function api(socketPath, path) {
   });
 }
 
-async function startAgent(dir) {
+async function startAgent(dir, source = 'notify') {
   const socket = join(dir, 'run', 'notify.sock');
   const apiSocket = join(dir, 'run', 'api.sock');
-  const child = spawn(process.execPath, [CLI, 'agent', '--state-dir', join(dir, 'state'), '--socket', socket, '--api-socket', apiSocket, '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [CLI, 'agent', '--source', source, '--state-dir', join(dir, 'state'), '--socket', socket, '--api-socket', apiSocket, '--log-level', 'warn'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 100; i++) {
@@ -121,14 +122,54 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 
         say(`  ${runtime}${runtime === 'runc' ? ' (write not notified)' : ' (NOTIFY default: every call)'}, ${w.label}: unrecorded ${p.toFixed(0)} ms, recorded ${r.toFixed(0)} ms, ratio ${(r / p).toFixed(2)}x`);
       }
     }
+    await benchBpfAgent({ dir, repeat, workloads, say });
     const metrics = await api(agent.apiSocket, '/metrics');
     const n = /^seccomp_recorder_notifications_total (\d+)$/m.exec(metrics)?.[1];
     say(`  agent total: ${Number(n).toLocaleString('en-US')} notifications answered, ${/^seccomp_recorder_lost_notifications_total (\d+)$/m.exec(metrics)?.[1]} lost`);
     return lines;
   } finally {
-    agent.child.kill('SIGTERM');
-    await new Promise((r) => agent.child.on('exit', r));
+    await stopAgent(agent);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function stopAgent(agent) {
+  agent.child.kill('SIGTERM');
+  await new Promise((r) => agent.child.on('exit', r));
+}
+
+/** The same workloads with no profile: plain (no agent attached) against a running bpf agent. */
+async function benchBpfAgent({ dir, repeat, workloads, say }) {
+  const probe = spawn(process.execPath, [CLI, 'doctor', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
+  probe.stdout.setEncoding('utf8').on('data', (d) => (text += d));
+  await new Promise((r) => probe.on('exit', r));
+  const check = JSON.parse(text).checks.find((c) => c.name === 'bpf source');
+  if (!check?.ok) return say(`  bpf agent: skipped (${check?.detail ?? 'no doctor line'})`);
+  for (const runtime of ['runc']) {
+    for (const w of workloads) {
+      const plain = [];
+      const recorded = [];
+      for (let i = 0; i < repeat; i++) {
+        const b = join(dir, `bpf-${runtime}`);
+        writeBundle(runtime, b, { args: w.args });
+        const once = async (tag) => {
+          const { ms, r } = await timed(() => runContainer(runtime, b, `sr-bench-bpf-${process.pid}-${i}-${tag}`, { timeoutMs: 300000 }));
+          if (r.code !== 0) throw new Error(`${runtime} ${w.label} failed: ${r.stderr}`);
+          return ms;
+        };
+        plain.push(await once('p'));
+        const agent = await startAgent(join(dir, `bpf-agent-${i}`), 'bpf');
+        try {
+          recorded.push(await once('r'));
+        } finally {
+          await stopAgent(agent);
+        }
+      }
+      const p = median(plain);
+      const r = median(recorded);
+      say(`  ${runtime} under the bpf agent (no profile), ${w.label}: no agent ${p.toFixed(0)} ms, recorded ${r.toFixed(0)} ms, ratio ${(r / p).toFixed(2)}x`);
+    }
   }
 }
 
