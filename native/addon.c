@@ -19,24 +19,6 @@ struct session_handle {
     int destroyed;
 };
 
-static int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t def, int64_t *out)
-{
-    bool has = false;
-    napi_value v;
-    napi_valuetype t;
-    *out = def;
-    if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
-        return 0;
-    napi_get_named_property(env, obj, key, &v);
-    napi_typeof(env, v, &t);
-    if (t == napi_undefined)
-        return 0;
-    if (t != napi_number)
-        return -1;
-    napi_get_value_int64(env, v, out);
-    return 0;
-}
-
 /* Reads an optional Int32Array of tuples: 4 = (arch, nr, argA, argB) watches,
  * 2 = (arch, nr) boundary calls. Returns -1 with a pending exception. */
 static int read_watch_list(napi_env env, napi_value obj, const char *key, int width, struct sr_watch **out,

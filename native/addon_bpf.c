@@ -91,29 +91,6 @@ static int int32_tuples(napi_env env, napi_value obj, const char *key, int width
     return 0;
 }
 
-static int int_prop(napi_env env, napi_value obj, const char *key, int64_t def, int64_t *out)
-{
-    bool has = false;
-    napi_value v;
-    napi_valuetype t;
-    *out = def;
-    if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
-        return 0;
-    napi_get_named_property(env, obj, key, &v);
-    napi_typeof(env, v, &t);
-    if (t == napi_undefined)
-        return 0;
-    if (t == napi_boolean) {
-        bool bv;
-        napi_get_value_bool(env, v, &bv);
-        *out = bv;
-        return 0;
-    }
-    if (t != napi_number)
-        return -1;
-    return napi_get_value_int64(env, v, out) == napi_ok ? 0 : -1;
-}
-
 /* bpfOpen({auto, maxCgroups, maxArgTuples, watches: Int32Array [abi,nr,argA,argB]*,
  *          execs: Int32Array [abi,nr,flagsArg]*}) -> handle */
 static napi_value bpf_open(napi_env env, napi_callback_info info)
@@ -135,8 +112,8 @@ static napi_value bpf_open(napi_env env, napi_callback_info info)
         napi_throw_type_error(env, "ERR_INVALID_ARG", "bpfOpen(options) expects an object");
         return NULL;
     }
-    if (int_prop(env, argv[0], "auto", 0, &auto_mode) || int_prop(env, argv[0], "maxCgroups", 512, &max_cgroups) ||
-        int_prop(env, argv[0], "maxArgTuples", 16384, &max_args) || max_cgroups < 1 || max_cgroups > 65536 ||
+    if (get_int_prop(env, argv[0], "auto", 0, &auto_mode) || get_int_prop(env, argv[0], "maxCgroups", 512, &max_cgroups) ||
+        get_int_prop(env, argv[0], "maxArgTuples", 16384, &max_args) || max_cgroups < 1 || max_cgroups > 65536 ||
         max_args < 1 || max_args > 1 << 20) {
         napi_throw_range_error(env, "ERR_INVALID_ARG", "bpfOpen(): auto, maxCgroups (1..65536), maxArgTuples (1..1048576)");
         return NULL;

@@ -32,6 +32,30 @@ static inline void set(napi_env env, napi_value obj, const char *key, napi_value
     napi_set_named_property(env, obj, key, v);
 }
 
+/* Reads an optional integer (or boolean, as 0/1) property; -1 when it has another type. */
+static inline int get_int_prop(napi_env env, napi_value obj, const char *key, int64_t def, int64_t *out)
+{
+    bool has = false;
+    napi_value v;
+    napi_valuetype t;
+    *out = def;
+    if (napi_has_named_property(env, obj, key, &has) != napi_ok || !has)
+        return 0;
+    napi_get_named_property(env, obj, key, &v);
+    napi_typeof(env, v, &t);
+    if (t == napi_undefined)
+        return 0;
+    if (t == napi_boolean) {
+        bool b;
+        napi_get_value_bool(env, v, &b);
+        *out = b;
+        return 0;
+    }
+    if (t != napi_number)
+        return -1;
+    return napi_get_value_int64(env, v, out) == napi_ok ? 0 : -1;
+}
+
 napi_value oci_listen(napi_env env, napi_callback_info info);
 napi_value oci_close(napi_env env, napi_callback_info info);
 napi_value bpf_register(napi_env env, napi_value exports);

@@ -88,45 +88,25 @@ static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t max,
     return (int)sys_bpf(BPF_MAP_CREATE, &a);
 }
 
-static int map_update(int fd, const void *key, const void *value, uint64_t flags)
+/* One element operation (lookup, update, delete, next key); returns 0 or an errno. */
+static int map_op(int cmd, int fd, const void *key, void *value_or_next, uint64_t flags)
 {
     union bpf_attr a;
     memset(&a, 0, sizeof a);
     a.map_fd = (uint32_t)fd;
     a.key = (uint64_t)(uintptr_t)key;
-    a.value = (uint64_t)(uintptr_t)value;
+    if (cmd == BPF_MAP_GET_NEXT_KEY)
+        a.next_key = (uint64_t)(uintptr_t)value_or_next;
+    else
+        a.value = (uint64_t)(uintptr_t)value_or_next;
     a.flags = flags;
-    return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) < 0 ? errno : 0;
+    return sys_bpf(cmd, &a) < 0 ? errno : 0;
 }
 
-static int map_lookup(int fd, const void *key, void *value)
-{
-    union bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.map_fd = (uint32_t)fd;
-    a.key = (uint64_t)(uintptr_t)key;
-    a.value = (uint64_t)(uintptr_t)value;
-    return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) < 0 ? errno : 0;
-}
-
-static int map_delete(int fd, const void *key)
-{
-    union bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.map_fd = (uint32_t)fd;
-    a.key = (uint64_t)(uintptr_t)key;
-    return sys_bpf(BPF_MAP_DELETE_ELEM, &a) < 0 ? errno : 0;
-}
-
-static int map_next_key(int fd, const void *key, void *next)
-{
-    union bpf_attr a;
-    memset(&a, 0, sizeof a);
-    a.map_fd = (uint32_t)fd;
-    a.key = (uint64_t)(uintptr_t)key;
-    a.next_key = (uint64_t)(uintptr_t)next;
-    return sys_bpf(BPF_MAP_GET_NEXT_KEY, &a) < 0 ? errno : 0;
-}
+#define map_update(fd, key, value, flags) map_op(BPF_MAP_UPDATE_ELEM, fd, key, (void *)(value), flags)
+#define map_lookup(fd, key, value) map_op(BPF_MAP_LOOKUP_ELEM, fd, key, value, 0)
+#define map_delete(fd, key) map_op(BPF_MAP_DELETE_ELEM, fd, key, NULL, 0)
+#define map_next_key(fd, key, next) map_op(BPF_MAP_GET_NEXT_KEY, fd, key, next, 0)
 
 /* r1 = &stack[off] */
 static void stack_ptr(struct sr_asm *a, int reg, int off)
@@ -600,15 +580,8 @@ int sr_bpf_open(struct sr_bpf *b, const struct sr_bpf_options *o)
         sr_bpf_close(b);
         return fail(b, err, "cannot create BPF maps%s: %s", "");
     }
-    if ((err = fill_watch_map(b, o))) {
-        int e = b->error_errno;
-        char msg[sizeof b->error];
-        memcpy(msg, b->error, sizeof msg);
-        sr_bpf_close(b);
-        memcpy(b->error, msg, sizeof msg);
-        b->error_errno = e;
-        return err;
-    }
+    if (fill_watch_map(b, o))
+        goto failed;
 
     /* probe_read_kernel (5.5+) where the kernel has it, probe_read before. */
     if (build_enter(&a, b, BPF_FUNC_probe_read_kernel) || build_exec(&a, b)) {
@@ -639,15 +612,9 @@ int sr_bpf_open(struct sr_bpf *b, const struct sr_bpf_options *o)
     b->error_errno = 0;
     return 0;
 
-failed: {
-    int e = b->error_errno;
-    char msg[sizeof b->error];
-    memcpy(msg, b->error, sizeof msg);
+failed: /* closing keeps b->error for the caller */
     sr_bpf_close(b);
-    memcpy(b->error, msg, sizeof msg);
-    b->error_errno = e;
-    return e ? e : EINVAL;
-}
+    return b->error_errno ? b->error_errno : EINVAL;
 }
 
 void sr_bpf_close(struct sr_bpf *b)
