@@ -12,6 +12,9 @@ import { checkProfileName, localhostProfileFor } from '../src/profile/pod.js';
 
 const FIX = new URL('./fixtures/generate/', import.meta.url).pathname;
 const root = () => mkdtempSync(join(tmpdir(), 'kubelet-'));
+/** The rejection of `p` (undefined when it fulfils). */
+const caught = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
+
 const profile = allowListProfile(['x86_64'], ['read', 'write', 'exit_group']);
 
 t.test('writes <root>/seccomp/seccomp-recorder/NAME.json with mode 0644', async (t) => {
@@ -19,7 +22,7 @@ t.test('writes <root>/seccomp/seccomp-recorder/NAME.json with mode 0644', async 
   const old = process.umask(0o077);
   let r;
   try {
-    r = exportProfile({ profile, name: 'my-app', kubeletRoot });
+    r = await exportProfile({ profile, name: 'my-app', kubeletRoot });
   } finally {
     process.umask(old);
   }
@@ -34,15 +37,15 @@ t.test('writes <root>/seccomp/seccomp-recorder/NAME.json with mode 0644', async 
 
 t.test('same profile again: unchanged; a different one: refused unless forced', async (t) => {
   const kubeletRoot = root();
-  exportProfile({ profile, name: 'app', kubeletRoot });
-  t.equal(exportProfile({ profile, name: 'app', kubeletRoot }).status, 'unchanged');
+  await exportProfile({ profile, name: 'app', kubeletRoot });
+  t.equal((await exportProfile({ profile, name: 'app', kubeletRoot })).status, 'unchanged');
   const other = allowListProfile(['x86_64'], ['read']);
-  const e = t.throws(() => exportProfile({ profile: other, name: 'app', kubeletRoot })) as ProfileExistsError;
+  const e = (await caught(exportProfile({ profile: other, name: 'app', kubeletRoot }))) as ProfileExistsError;
   t.type(e, ProfileExistsError);
   t.equal(e.exitCode, 1);
   t.match(e.message, /already holds a different profile; pass --force/);
   t.equal(readFileSync(e.path, 'utf8'), serializeOci(profile), 'the existing file is untouched');
-  t.equal(exportProfile({ profile: other, name: 'app', kubeletRoot, force: true }).status, 'replaced');
+  t.equal((await exportProfile({ profile: other, name: 'app', kubeletRoot, force: true })).status, 'replaced');
   t.equal(readFileSync(e.path, 'utf8'), serializeOci(other));
 });
 
@@ -50,7 +53,7 @@ t.test('names: no "/", no "..", no absolute paths', async (t) => {
   for (const bad of ['../etc/passwd', '/etc/x', 'a/b', '..', 'a..b', '', '.hidden', 'sp ace', 'x\u0000y']) {
     t.throws(() => checkProfileName(bad), UsageError, `refuses ${JSON.stringify(bad)}`);
     const kubeletRoot = root();
-    t.throws(() => exportProfile({ profile, name: bad, kubeletRoot }), UsageError);
+    await t.rejects(exportProfile({ profile, name: bad, kubeletRoot }), UsageError);
     t.notOk(existsSync(join(kubeletRoot, 'seccomp')), 'nothing created');
   }
   t.equal(localhostProfileFor('web_v1.2-prod'), 'seccomp-recorder/web_v1.2-prod.json');
@@ -59,18 +62,18 @@ t.test('names: no "/", no "..", no absolute paths', async (t) => {
 t.test('profiles a runtime would misread are refused', async (t) => {
   const kubeletRoot = root();
   const moby = loadBaseline(`${FIX}moby-like.json`);
-  const e = t.throws(() => exportProfile({ profile: moby, name: 'docker', kubeletRoot }, 'moby-like.json')) as InputError;
+  const e = (await caught(exportProfile({ profile: moby, name: 'docker', kubeletRoot }, 'moby-like.json'))) as InputError;
   t.type(e, InputError);
   t.match(e.message, /moby-like\.json: archMap: a Docker-only field/);
   const recording = { ...profile, defaultAction: { kind: 'notify' as const } };
-  t.throws(() => exportProfile({ profile: recording, name: 'rec', kubeletRoot }), InputError);
+  await t.rejects(exportProfile({ profile: recording, name: 'rec', kubeletRoot }), InputError);
   t.notOk(existsSync(join(kubeletRoot, 'seccomp')));
 });
 
 t.test('an unwritable root is an error naming the path', async (t) => {
   const kubeletRoot = root();
   writeFileSync(join(kubeletRoot, 'seccomp'), 'not a directory');
-  const e = t.throws(() => exportProfile({ profile, name: 'app', kubeletRoot })) as InputError;
+  const e = (await caught(exportProfile({ profile, name: 'app', kubeletRoot }))) as InputError;
   t.type(e, InputError);
   t.match(e.message, /seccomp/);
 });

@@ -4,11 +4,15 @@
 // tail) and reports how much was cut; writing goes at the known end, then
 // fdatasync, and a failed write is cut back so the file never holds a torn
 // line in its middle.
-import { open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { isRecord } from '../profile/json-input.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { crc32 } from '../util/crc32.js';
+
+/** The journal is opened for appending without following a link planted at its path. */
+const OPEN_EXISTING = constants.O_RDWR | constants.O_NOFOLLOW;
 
 export const JOURNAL_KIND = 'seccomp-recorder/journal';
 export const JOURNAL_VERSION = 1;
@@ -86,32 +90,6 @@ export function parseJournal(buf: Buffer): ParsedJournal {
   return out;
 }
 
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Writes a whole file atomically: temp file, fsync, rename, fsync of the directory. */
-export async function replaceFileDurably(path: string, data: string | Buffer, mode = 0o600): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, path);
-  await fsyncDirectory(dirname(path));
-}
-
 export class JournalWriter {
   private constructor(
     private readonly fh: FileHandle,
@@ -128,14 +106,14 @@ export class JournalWriter {
   static async create(path: string, generation: number): Promise<JournalWriter> {
     const header: JournalHeader = { kind: JOURNAL_KIND, version: JOURNAL_VERSION, generation };
     const text = encodeLine(header);
-    await replaceFileDurably(path, text);
-    const fh = await open(path, 'r+');
+    await writeFileAtomic(path, text, { mode: 0o600, follow: false });
+    const fh = await open(path, OPEN_EXISTING);
     return new JournalWriter(fh, path, Buffer.byteLength(text));
   }
 
   /** Opens an existing journal to append after its last good line (a bad tail is cut off first). */
   static async reopen(path: string, validBytes: number): Promise<JournalWriter> {
-    const fh = await open(path, 'r+');
+    const fh = await open(path, OPEN_EXISTING);
     const { size } = await fh.stat();
     if (size !== validBytes) {
       await fh.truncate(validBytes);

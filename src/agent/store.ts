@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { InputError, UsageError } from '../errors.js';
 import { AgentState } from './aggregate.js';
-import { encodeLine, JOURNAL_VERSION, JournalWriter, parseJournal, replaceFileDurably } from './journal.js';
+import { encodeLine, JOURNAL_VERSION, JournalWriter, parseJournal } from './journal.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { JournalRecord } from './records.js';
 import { recordProblem } from './records.js';
 
@@ -37,7 +38,7 @@ async function takeLock(dir: string): Promise<string> {
   const old = Number((await readFile(path, 'utf8').catch(() => '')).trim());
   if (Number.isInteger(old) && old > 0 && old !== process.pid && isAlive(old))
     throw new UsageError(`another agent (pid ${old}) is using ${dir}; stop it first, or give this one its own --state-dir`);
-  await replaceFileDurably(path, `${process.pid}\n`, 0o644);
+  await writeFileAtomic(path, `${process.pid}\n`, { mode: 0o644, follow: false });
   return path;
 }
 
@@ -187,7 +188,7 @@ export class RecordingStore {
     this.pending = [];
     this.oldestPendingAt = undefined;
     try {
-      await replaceFileDurably(join(this.dir, SNAPSHOT_FILE), snapshot);
+      await writeFileAtomic(join(this.dir, SNAPSHOT_FILE), snapshot, { mode: 0o600, follow: false });
     } catch (err) {
       this.pending = pending.concat(this.pending);
       this.oldestPendingAt = since;

@@ -19,7 +19,7 @@ async function runExport(file: string, opts: ExportCliOptions): Promise<number> 
     if (!opts.name) throw new UsageError('export needs --name NAME (the file name under <kubelet-root>/seccomp/seccomp-recorder)');
     checkProfileName(opts.name);
     const loaded = loadProfile(file);
-    const r = exportProfile({ profile: loaded.profile, name: opts.name, kubeletRoot: opts.kubeletRoot, force: opts.force }, loaded.file);
+    const r = await exportProfile({ profile: loaded.profile, name: opts.name, kubeletRoot: opts.kubeletRoot, force: opts.force }, loaded.file);
     const what = { written: 'wrote', replaced: 'replaced', unchanged: 'already installed, unchanged:' }[r.status];
     if (!opts.quiet) process.stderr.write(`seccomp-recorder: ${what} ${r.path}\n`);
     await writeStdout(`localhostProfile: ${r.localhostProfile}\n${opts.quiet ? '' : `\n${podSnippet(opts.name)}`}`);

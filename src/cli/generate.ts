@@ -159,8 +159,8 @@ async function runGenerate(files: string[], opts: GenerateCliOptions): Promise<n
       allowBeyondDefault: opts.allowBeyondDefault,
     });
     const text = renderProfile(profile, output, output.format === 'spo' ? coverageAnnotation(report.coverage, recordings.length) : {});
-    if (opts.saveProfile) writeFileAtomic(opts.saveProfile, serializeOci(profile));
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.saveProfile) await writeFileAtomic(opts.saveProfile, serializeOci(profile));
+    if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
     if (!opts.quiet) {
       const destination = `${opts.output ?? 'stdout'}${opts.saveProfile ? ` (profile: ${opts.saveProfile})` : ''}`;

@@ -80,7 +80,7 @@ async function runImport(files: string[], opts: ImportAuditOptions): Promise<num
     if (opts.comm !== undefined) filter.comm = opts.comm;
     if (opts.exe !== undefined) filter.exe = opts.exe;
     const { recording, report } = await importAudit({ files, image, filter, maxLineBytes: parseSize(opts.maxLineBytes) });
-    if (opts.report) writeFileAtomic(opts.report, `${JSON.stringify(report, null, 2)}\n`);
+    if (opts.report) await writeFileAtomic(opts.report, `${JSON.stringify(report, null, 2)}\n`);
     if (report.logged === 0) {
       const why = [`no type=SECCOMP records with a log action (SCMP_ACT_LOG)${report.filteredOut ? ` for the selected processes (${n(report.filteredOut)} of others)` : ''}`];
       if (report.deniedRecords) why.push(`${n(report.deniedRecords)} records of other actions (denials) were seen`);
@@ -88,7 +88,7 @@ async function runImport(files: string[], opts: ImportAuditOptions): Promise<num
       throw new InputError(files.join(', '), why);
     }
     const text = serializeRecording(recording);
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
     if (!opts.quiet) process.stderr.write(formatImportSummary(report, recording.observations.length, recording.arches, opts.output ?? 'stdout'));
     return 0;

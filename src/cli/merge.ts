@@ -63,7 +63,7 @@ async function runMerge(files: string[], opts: MergeCliOptions): Promise<number>
     checkOutputChoice(output);
     const result = mergeInputs(files.map(loadInputFile));
     const text = renderProfile(result.profile, output, output.format === 'spo' ? coverageAnnotation(result.coverage, result.inputs) : {});
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
     if (!opts.quiet) process.stderr.write(formatCoverage(result, opts.output ?? 'stdout'));
     return 0;

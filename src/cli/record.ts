@@ -84,8 +84,8 @@ async function runRecord(command: string[], opts: RecordOptions): Promise<number
       profile.architectures = [...arches].sort();
     }
     const text = serializeOci(profile);
-    if (opts.saveRecording) writeFileAtomic(opts.saveRecording, serializeRecording(recording));
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.saveRecording) await writeFileAtomic(opts.saveRecording, serializeRecording(recording));
+    if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
     if (!opts.quiet) {
       process.stderr.write(

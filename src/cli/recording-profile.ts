@@ -37,7 +37,7 @@ async function printLogProfile(cmd: Command, opts: RecordingProfileCliOptions): 
   if (notifyOnly.length) throw new UsageError(`${notifyOnly.map((o) => `--${o}`).join(', ')}: only for --mode notify`);
   const profile = logRecordingProfile({ arches: parseArchList(opts.arch) });
   const text = serializeOci(profile);
-  if (opts.output) writeFileAtomic(opts.output, text);
+  if (opts.output) await writeFileAtomic(opts.output, text);
   else await writeStdout(text);
   if (!opts.quiet)
     process.stderr.write(
@@ -56,7 +56,7 @@ async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOption
     if (opts.uncovered === 'log' && opts.runtime !== 'runc') throw new UsageError('--uncovered applies to --runtime runc (crun notifies on everything)');
     const r = recordingProfile({ runtime: opts.runtime, socketPath: opts.socket, uncovered: opts.uncovered, image: opts.image, arches: parseArchList(opts.arch) });
     const text = serializeOci(r.profile);
-    if (opts.output) writeFileAtomic(opts.output, text);
+    if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
     if (!opts.quiet) {
       const lines = [

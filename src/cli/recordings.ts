@@ -105,7 +105,7 @@ async function guarded(opts: CommonOptions, work: () => Promise<void>): Promise<
 }
 
 async function writeOut(text: string, output: string | undefined): Promise<void> {
-  if (output) writeFileAtomic(output, text);
+  if (output) await writeFileAtomic(output, text);
   else await writeStdout(text);
 }
 

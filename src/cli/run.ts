@@ -97,7 +97,7 @@ async function runRun(command: string[], opts: RunOptions): Promise<number> {
         wouldDeny: r.wouldDeny,
         notified: r.notified,
       };
-      writeFileAtomic(opts.report, `${JSON.stringify(doc, null, 2)}\n`);
+      await writeFileAtomic(opts.report, `${JSON.stringify(doc, null, 2)}\n`);
     }
     if (!opts.quiet) process.stderr.write(formatRunReport(r, input.label, opts.complain === true));
     return r.result.exitCode;

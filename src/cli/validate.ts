@@ -86,8 +86,8 @@ async function runValidate(file: string, opts: ValidateCliOptions): Promise<numb
     const baseline = opts.againstBaseline ? loadBaseline(opts.againstBaseline) : undefined;
     const { report, bpf, pfc } = validateProfileText(input.text, input.label, { arches, baseline, pfc: opts.pfc !== undefined });
     const ok = report.valid && !(opts.strict && report.warnings.length);
-    if (ok && bpf && opts.bpf) writeFileAtomic(opts.bpf, bpf);
-    if (ok && pfc !== undefined && opts.pfc && opts.pfc !== '-') writeFileAtomic(opts.pfc, pfc);
+    if (ok && bpf && opts.bpf) await writeFileAtomic(opts.bpf, bpf);
+    if (ok && pfc !== undefined && opts.pfc && opts.pfc !== '-') await writeFileAtomic(opts.pfc, pfc);
     if (opts.json) {
       await writeStdout(`${JSON.stringify({ ...report, valid: ok }, null, 2)}\n`);
     } else {

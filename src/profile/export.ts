@@ -56,7 +56,7 @@ function readExisting(path: string): string | undefined {
   }
 }
 
-export function exportProfile(opts: ExportOptions, label = 'profile'): ExportResult {
+export async function exportProfile(opts: ExportOptions, label = 'profile'): Promise<ExportResult> {
   const file = profileFileName(opts.name);
   checkExportable(opts.profile, label);
   const root = opts.kubeletRoot ?? DEFAULT_KUBELET_ROOT;
@@ -72,6 +72,6 @@ export function exportProfile(opts: ExportOptions, label = 'profile'): ExportRes
   } catch (err) {
     throw new InputError(dir, [`cannot create the directory: ${(err as Error).message}`], err);
   }
-  writeFileAtomic(path, text, 0o644);
+  await writeFileAtomic(path, text, { mode: 0o644 });
   return { path, localhostProfile, status: existing === undefined ? 'written' : 'replaced' };
 }
