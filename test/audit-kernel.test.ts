@@ -164,7 +164,7 @@ t.test('no auditd: the kernel log (/dev/kmsg) is read; a program and a container
   await stopAuditd();
   t.equal(auditStatus()?.pid, 0, 'no audit daemon');
   writeFileSync(PRINTK, '0'); // no printk rate limit while recording through the kernel log (restored at the end)
-  const { source, seen, byPid } = collect({});
+  const { source, seen } = collect({});
   const warnings: string[] = [];
   source.on('warning', (w) => warnings.push(w));
   await source.start();

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
+import type { Test } from 'tap';
 import type { PrivateCgroup } from '../src/record/bpf/cgroup2.js';
 import { createPrivateCgroup } from '../src/record/bpf/cgroup2.js';
 import { BpfPrograms } from '../src/record/bpf/programs.js';
@@ -14,7 +15,7 @@ import { fixture, hasCommand } from './helpers/fixtures.js';
 const skip = !hasCommand('gcc') ? 'gcc is not installed (apt-get install gcc)' : bpfUnavailableReason() ?? false;
 if (skip) t.comment(`skipping the bpf program tests: ${skip}`);
 
-function freshCgroup(t: Tap.Test): PrivateCgroup {
+function freshCgroup(t: Test): PrivateCgroup {
   const cg = createPrivateCgroup(`test-${process.pid}-${randomBytes(3).toString('hex')}`);
   t.teardown(() => cg.remove());
   return cg;
