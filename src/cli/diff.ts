@@ -12,7 +12,8 @@ import { renderJson, renderMarkdown, renderText, shouldColor } from '../profile/
 import { loadProfile } from '../profile/load.js';
 import { machineTarget, resolveForTarget } from '../profile/machine.js';
 import type { Profile } from '../profile/model.js';
-import { archToken, libseccompVersion, syscallNumber } from '../seccomp/libseccomp.js';
+import { libseccompVersion } from '../seccomp/libseccomp.js';
+import { syscallExistence } from '../seccomp/syscall-exists.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 
@@ -80,11 +81,8 @@ function libseccompExists(notes: string[]): SyscallExists | undefined {
     return undefined;
   }
   return (arch, name) => {
-    const token = archToken(arch);
-    const nr = token === undefined ? undefined : syscallNumber(token, name);
-    // -100 .. -9999 are libseccomp's multiplexed calls (socket, ipc via socketcall/ipc on x86):
-    // rules for them work; <= -10000 means the arch lacks the syscall.
-    return nr === undefined ? undefined : nr > -10000;
+    const e = syscallExistence(arch, name);
+    return e === 'unknown' ? undefined : e === 'exists';
   };
 }
 

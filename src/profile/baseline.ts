@@ -4,7 +4,7 @@
 // target, the way moby's setupSeccomp does for one host.
 import { InputError } from '../errors.js';
 import { archByAnyName, archesOfKernel } from '../seccomp/arch.js';
-import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
+import { existsOnAny } from '../seccomp/syscall-exists.js';
 import { parseProfileText, readInput } from './load.js';
 import type { ActionKind, Profile, Rule, RuleFilter } from './model.js';
 
@@ -159,14 +159,6 @@ function ruleApplies(rule: Rule, host: string, caps: ReadonlySet<string>, kernel
   return true;
 }
 
-function existsOn(name: string, arches: string[]): boolean {
-  return arches.some((a) => {
-    const token = archToken(a);
-    const nr = token === undefined ? undefined : syscallNumber(token, name);
-    return nr !== undefined && nr >= 0;
-  });
-}
-
 export interface ResolvedBaseline {
   profile: Profile;
   /** What could not be carried over exactly (rules that differ between the target's hosts). */
@@ -203,8 +195,8 @@ export function resolveBaselineWithNotes(profile: Profile, target: BaselineTarge
       continue;
     }
     const elsewhere = [...hosts].filter(([h]) => !applyOn.includes(h)).flatMap(([, group]) => group);
-    const kept = plain.names.filter((n) => !existsOn(n, elsewhere));
-    const dropped = plain.names.filter((n) => existsOn(n, elsewhere));
+    const kept = plain.names.filter((n) => !existsOnAny(n, elsewhere));
+    const dropped = plain.names.filter((n) => existsOnAny(n, elsewhere));
     if (dropped.length)
       notes.push(
         `the default allows ${dropped.join(', ')} on ${applyOn.join(', ')} only${rule.args.length ? ' (with argument conditions)' : ''}; ` +

@@ -2,7 +2,7 @@
 // default, which allowed syscalls are risky (one line why), and which recorded
 // syscalls only the runtime's start-up made. Pure; the CLI prints it.
 import { nativeArchName } from '../seccomp/arch.js';
-import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
+import { existsOnAny } from '../seccomp/syscall-exists.js';
 import { isAllowingAction, rulesFor } from './baseline.js';
 import { dangerReason, DANGEROUS } from './dangerous.js';
 import type { Condition, Profile, Rule } from './model.js';
@@ -39,14 +39,6 @@ export interface Explanation {
   restricted: RiskyAllowance[];
   /** Per recording file: names seen only during the runtime's start-up. */
   runtimeOnly: { file: string; names: string[] }[];
-}
-
-function existsOnAny(name: string, arches: string[]): boolean {
-  return arches.some((a) => {
-    const token = archToken(a);
-    const nr = token === undefined ? undefined : syscallNumber(token, name);
-    return nr !== undefined && nr >= 0;
-  });
 }
 
 function allowingRules(p: Profile, name: string): Rule[] {

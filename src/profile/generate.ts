@@ -3,7 +3,7 @@
 // the runtime default), plus the runtime's start-up set; names checked per
 // arch with libseccomp. Pure apart from libseccomp look-ups; deterministic.
 import { InputError } from '../errors.js';
-import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
+import { nameExistence } from '../seccomp/syscall-exists.js';
 import type { BaselineTarget } from './baseline.js';
 import { callVerdict, isAllowingAction, normalizeArch, recordedArgsByIndex, resolveBaselineWithNotes, rulesFor } from './baseline.js';
 import type { Action, Profile, Rule } from './model.js';
@@ -78,20 +78,6 @@ export function targetArches(recordings: RecordingInput[], asked: string[] = [])
   }
   for (const a of [...recorded].sort()) if (!out.includes(a)) out.push(a);
   return out;
-}
-
-/** Where libseccomp has the name among `arches`: 'some' arch, 'none' of them, or 'unknown' to libseccomp. */
-export function nameExistence(name: string, arches: string[]): 'some' | 'none' | 'unknown' {
-  let known = false;
-  for (const a of arches) {
-    const token = archToken(a);
-    if (token === undefined) continue;
-    const nr = syscallNumber(token, name);
-    if (nr === undefined) continue;
-    known = true;
-    if (nr >= 0) return 'some';
-  }
-  return known ? 'none' : 'unknown';
 }
 
 interface NameSource {

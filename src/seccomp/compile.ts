@@ -15,7 +15,8 @@
 import type { Action, Condition, Operator, Profile } from '../profile/model.js';
 import { SeccompError } from '../errors.js';
 import { errnoName } from '../util/errno.js';
-import { ARCHES, archByName, nativeArchName } from './arch.js';
+import { archByName, nativeArchName } from './arch.js';
+import { knownToLibseccomp, syscallExistence } from './syscall-exists.js';
 import type { FilterContext, ScmpArgCmp } from './libseccomp.js';
 import {
   archAdd,
@@ -33,7 +34,6 @@ import {
   SCMP_ACT,
   SCMP_CMP,
   SCMP_FLTATR,
-  syscallNumber,
 } from './libseccomp.js';
 
 const EPERM = 1;
@@ -247,31 +247,6 @@ export function compileProfile(profile: Profile, opts: CompileOptions = {}): Com
   }
 }
 
-/**
- * Whether a name with a pseudo number on `arch` still reaches the filter there:
- * libseccomp rewrites the socket and IPC calls into socketcall(2)/ipc(2) on
- * x86, s390, ppc and friends. Asked of libseccomp itself: a one-rule filter
- * for that arch alone is longer than the empty one.
- */
-function multiplexedOn(arch: string, name: string): boolean {
-  const nr = nativeSyscallNumber(name);
-  if (nr === undefined) return false;
-  const size = (withRule: boolean): number => {
-    const ctx = initFilter(SCMP_ACT.errno(EPERM));
-    try {
-      if (arch !== nativeArchName()) {
-        check(archRemove(ctx, nativeArchToken()), 'seccomp_arch_remove');
-        check(archAdd(ctx, tokenOf(arch)), `seccomp_arch_add(${arch})`);
-      }
-      if (withRule) check(ruleAddArray(ctx, SCMP_ACT.ALLOW, nr, []), `seccomp_rule_add_array(${name})`);
-      return exportBpf(ctx).length;
-    } finally {
-      releaseFilter(ctx);
-    }
-  };
-  return size(true) > size(false);
-}
-
 export interface ArchNames {
   arch: string;
   /** Distinct names with a number on this arch. */
@@ -288,24 +263,18 @@ export interface NameReport {
   absentEverywhere: string[];
 }
 
-/** Resolves every rule name on every arch given. */
+/** Resolves every rule name on every arch given (existence as syscall-exists.ts defines it). */
 export function resolveNames(profile: Profile, arches: string[]): NameReport {
   const names = [...new Set(profile.rules.flatMap((r) => r.names))].sort();
-  const known = (name: string) =>
-    ARCHES.some((a) => {
-      const t = archToken(a.name);
-      return t !== undefined && syscallNumber(t, name) !== undefined;
-    });
-  const unknown = names.filter((n) => !known(n));
+  const unknown = names.filter((n) => !knownToLibseccomp(n));
   const perArch = arches.map((arch) => {
-    const token = tokenOf(arch);
+    tokenOf(arch); // an arch libseccomp does not know is a SeccompError
     let resolved = 0;
     const absent: string[] = [];
     for (const n of names) {
-      const nr = syscallNumber(token, n);
-      if (nr === undefined) continue;
-      if (nr >= 0 || multiplexedOn(arch, n)) resolved++;
-      else absent.push(n);
+      const e = syscallExistence(arch, n);
+      if (e === 'exists') resolved++;
+      else if (e === 'absent') absent.push(n);
     }
     return { arch, resolved, absent };
   });
