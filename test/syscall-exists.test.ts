@@ -12,7 +12,7 @@ import type { Profile } from '../src/profile/model.js';
 import { allowListProfile } from '../src/profile/model.js';
 import type { Recording } from '../src/profile/recording.js';
 import { serializeOci } from '../src/profile/oci.js';
-import { resolveNames } from '../src/seccomp/compile.js';
+import { resolveNames } from '../src/seccomp/name-report.js';
 import { existsOnAny, nameExistence, syscallExistence } from '../src/seccomp/syscall-exists.js';
 import { runCli } from './helpers/cli.js';
 

@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { Command } from 'commander';
 import { InputError, UsageError } from '../errors.js';
+import type { BaselineTarget } from '../profile/baseline.js';
 import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeCap, resolveBaseline } from '../profile/baseline.js';
+import { machineTarget, resolveForTarget } from '../profile/machine.js';
+import { libseccompVersion } from '../seccomp/libseccomp.js';
 import { explainProfile, formatExplanation } from '../profile/explain.js';
 import { loadProfile } from '../profile/load.js';
 import { loadInputFile } from '../profile/merge.js';
@@ -32,9 +35,10 @@ async function runExplain(file: string, opts: ExplainCliOptions): Promise<number
     const kernel = opts.kernel ?? release();
     if (!/^\d+\.\d+/.test(kernel)) throw new UsageError(`--kernel: not a kernel version: "${kernel}"`);
     const loaded = loadProfile(file);
-    const profile = loaded.profile;
-    if (profile.archMap !== undefined || profile.rules.some((r) => r.includes || r.excludes))
-      throw new InputError(loaded.file, ['a Docker-shaped profile with includes/excludes/archMap: explain reads plain profiles (a generated one)']);
+    // A Docker-shaped profile is resolved as validate and diff resolve it, for the same caps and kernel as the baseline.
+    const target: BaselineTarget = { arches: loaded.profile.architectures.length ? loaded.profile.architectures : machineTarget().arches, caps, kernel };
+    const resolved = resolveForTarget(loaded.profile, target);
+    const profile = resolved.profile;
 
     let baselineFile: string | undefined;
     if (typeof opts.baseline === 'string') baselineFile = opts.baseline;
@@ -53,7 +57,8 @@ async function runExplain(file: string, opts: ExplainCliOptions): Promise<number
       if (input.kind !== 'recording') throw new InputError(input.file, ['--recording expects a saved recording (record --save-recording FILE), not a profile']);
       return { file: input.file, recording: input.recording };
     });
-    const ex = explainProfile(profile, { baseline, recordings });
+    const ex = explainProfile(profile, { baseline, recordings, libseccomp: libseccompVersion() });
+    if (resolved.conditional) ex.notes.unshift(`Docker-shaped includes/excludes resolved for ${target.arches.join(', ')}, ${capsLabel}, kernel ${kernel}`, ...resolved.notes);
     await writeStdout(opts.json ? `${JSON.stringify({ file: loaded.file, baseline: baselineFile ?? null, ...ex }, null, 2)}\n` : formatExplanation(ex, { file: loaded.file, baselineLabel }));
     return 0;
   } catch (err) {

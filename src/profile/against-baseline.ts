@@ -1,7 +1,7 @@
 // `validate --against-baseline`: what the profile allows that a runtime
 // default (resolved for the same target) would deny. Each finding is a warning
 // on the profile's rule, naming the syscalls and the conditions concerned.
-import { effectiveDefaultAction, runcRuleAdds } from '../seccomp/compile.js';
+import { effectiveDefaultAction, runcRuleAdds } from '../seccomp/runc-policy.js';
 import { callVerdict, isAllowingAction, rulesFor } from './baseline.js';
 import type { Finding } from './lint.js';
 import { formatAction, formatCondition, sortFindings } from './lint.js';

@@ -4,9 +4,10 @@
 // target, the way moby's setupSeccomp does for one host.
 import { InputError } from '../errors.js';
 import { archByAnyName, archesOfKernel } from '../seccomp/arch.js';
+import { isAllowingAction } from '../seccomp/filter-model.js';
 import { existsOnAny } from '../seccomp/syscall-exists.js';
 import { parseProfileText, readInput } from './load.js';
-import type { ActionKind, Profile, Rule, RuleFilter } from './model.js';
+import type { Profile, Rule, RuleFilter } from './model.js';
 
 /** The capability set Docker (and containerd's CRI plugin) give a container by default. */
 export const DOCKER_DEFAULT_CAPS: readonly string[] = [
@@ -92,9 +93,8 @@ export function normalizeCap(name: string): string {
   return upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
 }
 
-export function isAllowingAction(kind: ActionKind): boolean {
-  return kind === 'allow' || kind === 'log';
-}
+/** Re-exported for the profile code: defined with the filter's types. */
+export { isAllowingAction };
 
 /** Rules of a (resolved) profile that name `syscall`, narrowed to that one name, in profile order. */
 export function rulesFor(profile: Profile, syscall: string): Rule[] {

@@ -4,7 +4,7 @@
 // or written as EPERM). Used by `diff`; meant for anything that compares meaning.
 import type { Action, ActionKind, Condition, Profile } from './model.js';
 import { actionsEqual, compareConditions, conditionsEqual } from './model.js';
-import { effectiveDefaultAction, effectiveRuleAction } from '../seccomp/compile.js';
+import { effectiveDefaultAction, effectiveRuleAction } from '../seccomp/runc-policy.js';
 
 
 /** One way a syscall is treated: an action and the argument conditions (ANDed) under which it applies. */

@@ -2,6 +2,7 @@
 // default, which allowed syscalls are risky (one line why), and which recorded
 // syscalls only the runtime's start-up made. Pure; the CLI prints it.
 import { nativeArchName } from '../seccomp/arch.js';
+import { unknownNameUses } from '../seccomp/name-report.js';
 import { existsOnAny } from '../seccomp/syscall-exists.js';
 import { isAllowingAction, rulesFor } from './baseline.js';
 import { dangerReason, DANGEROUS } from './dangerous.js';
@@ -39,6 +40,8 @@ export interface Explanation {
   restricted: RiskyAllowance[];
   /** Per recording file: names seen only during the runtime's start-up. */
   runtimeOnly: { file: string; names: string[] }[];
+  /** Names libseccomp does not know, weighed as validate weighs them; how a Docker-shaped profile was resolved. */
+  notes: string[];
 }
 
 function allowingRules(p: Profile, name: string): Rule[] {
@@ -115,6 +118,8 @@ export interface ExplainOptions {
   /** The runtime default, resolved for the same target (see resolveBaseline). */
   baseline?: Profile;
   recordings?: { file: string; recording: Recording }[];
+  /** libseccomp's version: names it does not know are weighed against the default (as validate does). */
+  libseccomp?: string;
 }
 
 export function explainProfile(profile: Profile, opts: ExplainOptions = {}): Explanation {
@@ -122,7 +127,9 @@ export function explainProfile(profile: Profile, opts: ExplainOptions = {}): Exp
   const denyList = isAllowingAction(profile.defaultAction.kind);
   const allowed = allowedNames(profile);
   const conditional = allowed.filter((n) => !allowingRules(profile, n).some((r) => r.args.length === 0));
-  const ex: Explanation = { arches, denyList, allowed, conditional, risky: [], restricted: [], runtimeOnly: [] };
+  const ex: Explanation = { arches, denyList, allowed, conditional, risky: [], restricted: [], runtimeOnly: [], notes: [] };
+  if (opts.libseccomp)
+    for (const u of unknownNameUses(profile, opts.libseccomp)) ex.notes.push(`${u.severity}: syscalls[${u.ruleIndex}].names[${u.nameIndex}]: ${u.message}`);
 
   const targetArches = arches.length ? arches : [nativeArchName()];
   if (opts.baseline) {
@@ -194,5 +201,6 @@ export function formatExplanation(ex: Explanation, ctx: { file: string; baseline
   for (const r of ex.restricted) lines.push(`  (${r.syscall}: ${r.reason})`);
   for (const r of ex.runtimeOnly)
     lines.push(`seen only during the runtime's start-up in ${r.file}: ${list(r.names)}`);
+  for (const n of ex.notes) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,8 +3,8 @@
 // other, argument conditions runc does not AND, user-notify misuse, errno
 // values that are ignored. Each finding is an error or a warning with a reason.
 // Works on the rules runc derives from the profile (see seccomp/compile.ts).
-import type { RuleAdd } from '../seccomp/compile.js';
-import { effectiveDefaultAction, runcRuleAdds } from '../seccomp/compile.js';
+import type { RuleAdd } from '../seccomp/runc-policy.js';
+import { effectiveDefaultAction, runcRuleAdds } from '../seccomp/runc-policy.js';
 import { errnoName } from '../util/errno.js';
 import type { Action, Condition, Profile } from './model.js';
 import { conditionListsEqual } from './model.js';

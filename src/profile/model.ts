@@ -1,35 +1,14 @@
 // The internal profile model, apart from any on-disk format. Parsers turn OCI
 // JSON or SPO YAML into it through the tables in ./names.ts; serialisers turn it
 // back. Architectures use libseccomp's names (`x86_64`), not `SCMP_ARCH_*`.
+// What reaches the filter (actions, conditions, rules) is typed in
+// seccomp/filter-model.ts, the layer below, and extended here.
 
-export type ActionKind = 'kill-process' | 'kill-thread' | 'trap' | 'errno' | 'trace' | 'log' | 'allow' | 'notify';
+import type { Action, Condition, FilterProfile, FilterRule } from '../seccomp/filter-model.js';
 
-export interface Action {
-  kind: ActionKind;
-  /**
-   * errno for `errno`, message value for `trace`. Undefined: for the default
-   * action, the profile's defaultErrnoRet (else EPERM); for a rule, EPERM (as runc).
-   */
-  ret?: number;
-}
+export type { Action, ActionKind, Condition, Operator } from '../seccomp/filter-model.js';
 
-export type Operator = 'ne' | 'lt' | 'le' | 'eq' | 'ge' | 'gt' | 'masked-eq';
-
-export interface Condition {
-  /** Argument index, 0..5. */
-  index: number;
-  op: Operator;
-  value: bigint;
-  /** Second operand: the compared value for `masked-eq` (value is the mask). */
-  valueTwo: bigint;
-}
-
-export interface Rule {
-  /** Syscall names, sorted and unique after normalisation. */
-  names: string[];
-  action: Action;
-  /** All must hold (libseccomp ANDs the comparisons of one rule). */
-  args: Condition[];
+export interface Rule extends FilterRule {
   comment?: string;
   /** Docker/moby conditional rules; resolved away by the baseline resolver. */
   includes?: RuleFilter;
@@ -43,13 +22,8 @@ export interface RuleFilter {
   minKernel?: string;
 }
 
-export interface Profile {
-  defaultAction: Action;
-  /** errno returned by `errno` actions without their own value. */
-  defaultErrnoRet?: number;
-  architectures: string[];
+export interface Profile extends FilterProfile {
   rules: Rule[];
-  flags: string[];
   listenerPath?: string;
   listenerMetadata?: string;
   /** Docker's archMap, kept only until a baseline is resolved. */

@@ -4,8 +4,10 @@
 // sizes; never loads a filter. Returns one report shape for valid and invalid.
 import { release } from 'node:os';
 import { InputError, RecorderError } from '../errors.js';
-import type { NameReport } from '../seccomp/compile.js';
-import { compileProfile, resolveNames, runcArches } from '../seccomp/compile.js';
+import { compileProfile } from '../seccomp/compile.js';
+import type { NameReport } from '../seccomp/name-report.js';
+import { resolveNames, unknownNameUses } from '../seccomp/name-report.js';
+import { runcArches } from '../seccomp/runc-policy.js';
 import { apiLevel, archToken, libseccompVersion } from '../seccomp/libseccomp.js';
 import { checkAgainstBaseline } from './against-baseline.js';
 import { parseBaselineText } from './baseline.js';
@@ -69,20 +71,11 @@ export function parseAnyProfile(text: string, label: string): { profile: Profile
 
 function archFindings(names: NameReport, original: Profile, sourceRule: number[], resolved: Profile): Finding[] {
   const out: Finding[] = [];
-  const unknown = new Set(names.unknown);
-  resolved.rules.forEach((r, i) => {
-    const src = sourceRule[i] ?? i;
-    for (const n of r.names) {
-      if (!unknown.has(n)) continue;
-      const j = original.rules[src]?.names.indexOf(n) ?? -1;
-      out.push({
-        severity: 'error',
-        path: `syscalls[${src}].names${j >= 0 ? `[${j}]` : ''}`,
-        code: 'unknown-syscall',
-        message: `unknown syscall ${JSON.stringify(n)}: libseccomp ${libseccompVersion()} knows it on no architecture (runc skips it silently)`,
-      });
-    }
-  });
+  for (const u of unknownNameUses(resolved, libseccompVersion())) {
+    const src = sourceRule[u.ruleIndex] ?? u.ruleIndex;
+    const j = original.rules[src]?.names.indexOf(u.name) ?? -1;
+    out.push({ severity: u.severity, path: `syscalls[${src}].names${j >= 0 ? `[${j}]` : ''}`, code: 'unknown-syscall', message: u.message });
+  }
   for (const p of names.perArch) {
     if (!p.absent.length) continue;
     out.push({

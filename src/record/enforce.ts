@@ -12,9 +12,11 @@ import { NativeError, SeccompError, UsageError } from '../errors.js';
 import { formatAction } from '../profile/lint.js';
 import type { Action, Profile, Rule } from '../profile/model.js';
 import { archOfCall } from '../seccomp/arch.js';
-import type { RuleAdd } from '../seccomp/compile.js';
-import { compileProfile, effectiveDefaultAction, runcArches, runcRuleAdds } from '../seccomp/compile.js';
-import { archToken, syscallName } from '../seccomp/libseccomp.js';
+import { compileProfile } from '../seccomp/compile.js';
+import type { RuleAdd } from '../seccomp/runc-policy.js';
+import { effectiveDefaultAction, runcArches, runcRuleAdds } from '../seccomp/runc-policy.js';
+import { archToken, libseccompVersion, syscallName } from '../seccomp/libseccomp.js';
+import { unknownNameUses } from '../seccomp/name-report.js';
 import type { LaunchResult } from './launch.js';
 import { launch } from './launch.js';
 import type { RawEntry } from './native.js';
@@ -169,6 +171,10 @@ export async function runUnderProfile(opts: EnforceOptions): Promise<EnforceResu
       original.problems[0].message.replace(/^.*failed: /, ''),
     );
   }
+  // runc skips names libseccomp does not know; in a rule that denies what the default allows that loosens the profile.
+  const loosening = unknownNameUses(opts.profile, libseccompVersion()).filter((u) => u.severity === 'error');
+  if (loosening.length)
+    throw new SeccompError(`the profile cannot be enforced as written: ${loosening.map((u) => `syscalls[${u.ruleIndex}].names[${u.nameIndex}]: ${u.message}`).join('; ')}`, 'EINVAL');
   let installed = opts.complain ? complainProfile(opts.profile) : opts.profile;
   const listener = usesNotify(installed);
   const forced = new Set(listener ? handoverToForce(installed, opts.complain) : []);
