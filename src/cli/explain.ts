@@ -62,7 +62,7 @@ async function runExplain(file: string, opts: ExplainCliOptions): Promise<number
     await writeStdout(opts.json ? `${JSON.stringify({ file: loaded.file, baseline: baselineFile ?? null, ...ex }, null, 2)}\n` : formatExplanation(ex, { file: loaded.file, baselineLabel }));
     return 0;
   } catch (err) {
-    return reportError(err instanceof RangeError ? new UsageError(err.message) : err, opts.debug === true);
+    return reportError(err, opts.debug === true);
   }
 }
 

@@ -171,7 +171,7 @@ async function runGenerate(files: string[], opts: GenerateCliOptions): Promise<n
     }
     return 0;
   } catch (err) {
-    return reportError(err instanceof RangeError ? new UsageError(err.message) : err, opts.debug === true);
+    return reportError(err, opts.debug === true);
   }
 }
 

@@ -68,7 +68,7 @@ async function runMerge(files: string[], opts: MergeCliOptions): Promise<number>
     if (!opts.quiet) process.stderr.write(formatCoverage(result, opts.output ?? 'stdout'));
     return 0;
   } catch (err) {
-    return reportError(err instanceof RangeError ? new UsageError(err.message) : err, opts.debug === true);
+    return reportError(err, opts.debug === true);
   }
 }
 

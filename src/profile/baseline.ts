@@ -2,7 +2,7 @@
 // containers-common profiles, and resolves their conditional rules (`includes`/
 // `excludes` by caps, arches, minKernel; `archMap`) into plain rules for one
 // target, the way moby's setupSeccomp does for one host.
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { archByAnyName, archesOfKernel } from '../seccomp/arch.js';
 import { isAllowingAction } from '../seccomp/filter-model.js';
 import { existsOnAny } from '../seccomp/syscall-exists.js';
@@ -174,11 +174,11 @@ export interface ResolvedBaseline {
  */
 export function resolveBaselineWithNotes(profile: Profile, target: BaselineTarget): ResolvedBaseline {
   const kernel = parseKernel(target.kernel);
-  if (!kernel) throw new RangeError(`not a kernel version: ${JSON.stringify(target.kernel)}`);
+  if (!kernel) throw new UsageError(`not a kernel version: ${JSON.stringify(target.kernel)}`);
   const arches: string[] = [];
   for (const a of target.arches) {
     const n = normalizeArch(a);
-    if (!n) throw new RangeError(`unknown architecture ${JSON.stringify(a)}`);
+    if (!n) throw new UsageError(`unknown architecture ${JSON.stringify(a)}`);
     if (!arches.includes(n)) arches.push(n);
   }
   const caps = new Set(target.caps.map(normalizeCap));

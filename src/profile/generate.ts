@@ -2,7 +2,7 @@
 // baseline's own rules (argument conditions included, so never looser than
 // the runtime default), plus the runtime's start-up set; names checked per
 // arch with libseccomp. Pure apart from libseccomp look-ups; deterministic.
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { nameExistence } from '../seccomp/syscall-exists.js';
 import type { BaselineTarget } from './baseline.js';
 import { callVerdict, isAllowingAction, normalizeArch, recordedArgsByIndex, resolveBaselineWithNotes, rulesFor } from './baseline.js';
@@ -68,7 +68,7 @@ export function targetArches(recordings: RecordingInput[], asked: string[] = [])
   const out: string[] = [];
   for (const a of asked) {
     const n = normalizeArch(a);
-    if (!n) throw new RangeError(`unknown architecture ${JSON.stringify(a)}`);
+    if (!n) throw new UsageError(`unknown architecture ${JSON.stringify(a)}`);
     if (!out.includes(n)) out.push(n);
   }
   const recorded = new Set<string>();
@@ -166,7 +166,7 @@ export function groupRules(rules: Rule[]): Rule[] {
 
 export function generateProfile(opts: GenerateOptions): GenerateResult {
   const arches = targetArches(opts.recordings, opts.arches);
-  if (!arches.length) throw new RangeError('no architecture: the recordings saw no calls and no --arch was given');
+  if (!arches.length) throw new UsageError('no architecture: the recordings saw no calls and no --arch was given');
   const { names, unnamed } = collectNames(opts, arches);
 
   const problems = new Map<string, string[]>();

@@ -1,6 +1,6 @@
 // Union of recordings and allow-list profiles, with per-syscall coverage (how
 // many inputs allowed it), and the superset check behind `merge --check`.
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { nativeArchName } from '../seccomp/arch.js';
 import { callVerdict, isAllowingAction, recordedArgsByIndex, rulesFor } from './baseline.js';
 import { groupRules } from './generate.js';
@@ -75,7 +75,7 @@ function unionRulesFor(name: string, rules: Rule[]): Rule[] {
 }
 
 export function mergeInputs(inputs: LoadedInput[]): MergeResult {
-  if (!inputs.length) throw new RangeError('nothing to merge');
+  if (!inputs.length) throw new UsageError('nothing to merge');
   const profiles = inputs.map((i) => {
     const p = inputAsProfile(i);
     checkMergeable(i, p);

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { archByName } from '../seccomp/arch.js';
 import { describe, isRecord, parseJsonDocument, Problems } from './json-input.js';
 import { readInput } from './load.js';
@@ -123,7 +123,7 @@ export function chooseRuntimeBase(runtime: RuntimeName, version: string | undefi
   const list = listRuntimeBases(runtime, dir);
   if (!list.length) throw new InputError(dir, [`no measured ${runtime} base set here (expected ${runtime}-<version>.json; run scripts/measure-runtime-base)`]);
   const want = version === undefined ? undefined : parseVersion(version);
-  if (version !== undefined && !want) throw new RangeError(`not a version: ${JSON.stringify(version)}`);
+  if (version !== undefined && !want) throw new UsageError(`not a version: ${JSON.stringify(version)}`);
   let pick = list[list.length - 1];
   if (want) {
     const exact = list.find((x) => compareVersions(parseVersion(x.version)!, want) === 0);
