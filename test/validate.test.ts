@@ -7,7 +7,7 @@ import { lintProfile } from '../src/profile/lint.js';
 import type { Profile } from '../src/profile/model.js';
 import { parseOciProfile } from '../src/profile/oci.js';
 import { validateProfileText } from '../src/profile/validate.js';
-import { complainProfile } from '../src/record/enforce.js';
+import { complainProfile } from '../src/run/enforce.js';
 import { compileProfile } from '../src/seccomp/compile.js';
 import { resolveNames } from '../src/seccomp/name-report.js';
 import { runcRuleAdds } from '../src/seccomp/runc-policy.js';

@@ -1,3 +1,4 @@
+// Enforcement, not a recording source: sits beside record/ (it uses the launcher) and under cli/.
 // `run --profile P [--complain] -- CMD`: compiles P as runc would and has the
 // launcher install it just before exec. In complain mode every denying action
 // (and a denying default, and calls of arches P lacks) becomes user-notify; the
@@ -17,9 +18,9 @@ import type { RuleAdd } from '../seccomp/runc-policy.js';
 import { effectiveDefaultAction, runcArches, runcRuleAdds } from '../seccomp/runc-policy.js';
 import { archToken, libseccompVersion, syscallName } from '../seccomp/libseccomp.js';
 import { unknownNameUses } from '../seccomp/name-report.js';
-import type { LaunchResult } from './launch.js';
-import { launch } from './launch.js';
-import type { RawEntry } from './native.js';
+import type { LaunchResult } from '../record/launch.js';
+import { launch } from '../record/launch.js';
+import type { RawEntry } from '../record/native.js';
 
 /**
  * The launcher's own execve must notify whenever a listener is requested:
