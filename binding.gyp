@@ -9,6 +9,7 @@
         "native/notify_session.c",
         "native/observations.c",
         "native/fd_kind.c",
+        "native/proc_util.c",
         "native/addon_bpf.c",
         "native/bpf_recorder.c",
         "native/bpf_asm.c"

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "notify_session.h"
 #include "fd_kind.h"
+#include "proc_util.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -45,19 +46,12 @@ static int is_boundary(const struct sr_session *s, uint32_t arch, int32_t nr)
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Copies the listener out of the child. The child announced its number before
  * installing the filter, so until seccomp() returns there the number is free
  * (EBADF) and we retry; a descriptor that is not a listener is refused. */
 static enum sr_end_reason take_listener(struct sr_session *s)
 {
-    int64_t deadline = now_ms() + s->attach_timeout_ms;
+    int64_t deadline = sr_now_ms() + s->attach_timeout_ms;
     long wait_ns = 20000;
     for (;;) {
         struct pollfd pfd[2] = { { s->pidfd, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
@@ -73,7 +67,7 @@ static enum sr_end_reason take_listener(struct sr_session *s)
             s->end_errno = errno;
             return SR_END_ERROR;
         }
-        if (now_ms() > deadline)
+        if (sr_now_ms() > deadline)
             return SR_END_ATTACH_TIMEOUT;
         ts.tv_sec = 0;
         ts.tv_nsec = wait_ns;
@@ -159,14 +153,9 @@ static enum sr_end_reason serve(struct sr_session *s)
                     s->in_runtime_phase = 0;
                 pthread_mutex_unlock(&s->lock);
                 if (e && s->capture_exe && e->count == 1 && !e->first_exe) {
-                    char path[64], exe[512];
-                    ssize_t n;
-                    snprintf(path, sizeof path, "/proc/%u/exe", req->pid);
-                    n = readlink(path, exe, sizeof exe - 1);
-                    if (n > 0) {
-                        char *copy;
-                        exe[n] = 0;
-                        copy = strdup(exe);
+                    char exe[512];
+                    if (sr_proc_exe((pid_t)req->pid, exe, sizeof exe) > 0) {
+                        char *copy = strdup(exe);
                         pthread_mutex_lock(&s->lock);
                         e->first_exe = copy;
                         pthread_mutex_unlock(&s->lock);

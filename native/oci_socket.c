@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "oci_socket.h"
 #include "fd_kind.h"
+#include "proc_util.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -21,25 +22,14 @@ struct conn_job {
     int fd;
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The peer's executable name: /proc/PID/exe's basename, or its comm when the
  * executable lives in a mount namespace we cannot see (readlink gives "/"). */
 static void peer_exe(pid_t pid, char *out, size_t outlen)
 {
     char path[64], buf[512];
-    ssize_t n;
     const char *base;
     out[0] = 0;
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
-    n = readlink(path, buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = 0;
+    if (sr_proc_exe(pid, buf, sizeof buf) > 0) {
         base = strrchr(buf, '/');
         base = base ? base + 1 : buf;
         if (*base) {
@@ -107,7 +97,7 @@ static void read_connection(int sock, struct sr_oci_connection *c)
     int fds[MAX_FDS_PER_MESSAGE * 4];
     int nfds = 0, overflow_fds = 0, i;
     size_t cap = 4096;
-    int64_t deadline = now_ms() + SR_OCI_DEADLINE_MS;
+    int64_t deadline = sr_now_ms() + SR_OCI_DEADLINE_MS;
     struct ucred cred;
     socklen_t credlen = sizeof cred;
     struct json_scan scan;
@@ -129,7 +119,7 @@ static void read_connection(int sock, struct sr_oci_connection *c)
         struct msghdr msg;
         struct cmsghdr *cm;
         struct pollfd pfd = { sock, POLLIN, 0 };
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - sr_now_ms();
         ssize_t n;
 
         if (left <= 0) {
