@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { isRecord } from '../profile/json-input.js';
+import { isContainerId } from '../record/notify/state-message.js';
 import type { IdentityLookups } from './identity.js';
 
 export interface PodmanOptions {
@@ -44,7 +45,9 @@ export class PodmanInspector {
   }
 
   private run(containerId: string): Promise<PodmanAnswer> {
-    const args = ['inspect', '--type', 'container', '--format', '{{.ImageName}}\t{{.Name}}', containerId];
+    // The id came from a runtime's message: only a real id shape, and after "--", so it is never an option.
+    if (!isContainerId(containerId)) return Promise.resolve(undefined);
+    const args = ['inspect', '--type', 'container', '--format', '{{.ImageName}}\t{{.Name}}', '--', containerId];
     return new Promise((resolve) => {
       execFile(this.binary, args, { timeout: this.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 }, (err, stdout, stderr) => {
         if (err) {

@@ -17,8 +17,16 @@ export interface ContainerProcessState {
 
 export type StateParse = { ok: true; state: ContainerProcessState } | { ok: false; problem: string };
 
-/** runc's rule for container ids; crun and podman ids fit it too. */
-const CONTAINER_ID = /^[\w+.-]{1,1024}$/;
+/**
+ * runc's rule for container ids (crun's and podman's fit it too), but starting
+ * with a letter or digit: an id goes onto command lines (`podman inspect`), and
+ * one starting with "-" would be read as an option.
+ */
+const CONTAINER_ID = /^[A-Za-z0-9][\w+.-]{0,1023}$/;
+
+export function isContainerId(id: string): boolean {
+  return CONTAINER_ID.test(id);
+}
 
 export function parseStateMessage(text: string | undefined): StateParse {
   if (text === undefined || !text.trim()) return { ok: false, problem: 'no container state was sent' };
