@@ -1,12 +1,12 @@
 // The agent's HTTP API on a unix socket (0600, in a 0700 directory): list,
 // show, recording, profile, reset, /healthz and Prometheus /metrics. Routing
 // and error shapes live here; what each answer holds comes from AgentApi.
-import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { InputError, RecorderError, UsageError } from '../errors.js';
+import { prepareSocketDir } from '../util/socket-dir.js';
 
 export const API_PREFIX = '/v1/recordings';
 
@@ -114,7 +114,7 @@ export interface ApiServer {
 
 /** Listens on `path`, replacing a stale socket there (any other file is an error). */
 export async function startApiServer(path: string, api: AgentApi, log: Logger): Promise<ApiServer> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  prepareSocketDir(path, '--api-socket');
   try {
     if (!lstatSync(path).isSocket()) throw new UsageError(`${path} exists and is not a socket`);
     unlinkSync(path);

@@ -2,11 +2,10 @@
 // unix socket, send the container's state JSON and its seccomp listener fd
 // (SCM_RIGHTS), and close. Receiving runs natively (Node's net cannot take
 // SCM_RIGHTS); each connection is reported once, accepted or refused.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { NativeError } from '../../errors.js';
 import { auditArchOf } from '../../seccomp/arch.js';
 import { archToken, syscallNumber } from '../../seccomp/libseccomp.js';
+import { prepareSocketDir } from '../../util/socket-dir.js';
 import { nativeAddon } from '../native.js';
 
 export interface OciConnection {
@@ -27,14 +26,13 @@ export interface OciListener {
 }
 
 /**
- * Listens on `path` (its directory is created 0700, the socket is 0600). A
- * stale socket at `path` is replaced; any other file there is an error.
+ * Listens on `path` (its directory is created 0700, or must be one only root
+ * can write: util/socket-dir.ts; the socket is 0600). A stale socket at `path`
+ * is replaced; any other file there is an error.
  */
 export function listenOciSocket(path: string, onConnection: (c: OciConnection) => void): OciListener {
   const addon = nativeAddon();
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
+  prepareSocketDir(path, '--socket');
   let handle;
   try {
     handle = addon.ociListen(path, (raw) => {
