@@ -119,7 +119,7 @@ t.test('profiles in each format, from the generator', { skip }, async (t) => {
 
   const withBaseline = await agent.raw('GET', `/v1/recordings/${encodeURIComponent(NGINX)}/profile?baseline=/nonexistent.json`);
   t.equal(withBaseline.status, 400);
-  t.match(withBaseline.body, /nonexistent\.json: cannot read: no such file/);
+  t.match(withBaseline.body, /never a path/);
 });
 
 t.test('reset forgets an image durably; unknown images and routes are clear errors', { skip }, async (t) => {

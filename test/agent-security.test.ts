@@ -1,7 +1,7 @@
 // The agent's security boundaries: what a container's runtime message, an
 // API request or a socket path can make the agent do as root (issue 15).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -9,11 +9,33 @@ import pino from 'pino';
 import { startApiServer } from '../src/agent/api.js';
 import type { AgentApi } from '../src/agent/api.js';
 import { PodmanInspector } from '../src/agent/lookups.js';
+import type { JournalRecord } from '../src/agent/records.js';
+import { RecordingStore } from '../src/agent/store.js';
 import { UsageError } from '../src/errors.js';
+import { nativeBuildStatus } from '../src/record/native.js';
 import { listenOciSocket } from '../src/record/notify/oci-listener.js';
 import { parseStateMessage } from '../src/record/notify/state-message.js';
+import type { AgentProcess } from './helpers/agent-process.js';
+import { startAgent } from './helpers/agent-process.js';
+import { runCli } from './helpers/cli.js';
 
 const quiet = pino({ level: 'silent' });
+const native = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
+const at = '2026-01-01T00:00:00.000Z';
+const APP = 'docker.io/library/app:1';
+
+/** A real agent (notify source) whose state already holds APP, recorded in namespace `shop`. */
+async function seededAgent(args: string[] = [], records: JournalRecord[] = [
+  { k: 'container', at, container: 'a1', image: APP, source: 'cri-annotations', runtime: 'runc', uncovered: ['write'], namespace: 'shop', name: 'web' },
+  { k: 'calls', at, container: 'a1', image: APP, runtime: 'runc', phase: 'workload', namespace: 'shop', name: 'web', calls: [{ arch: 'x86_64', syscall: 'read', nr: 0, count: 1 }] },
+]): Promise<AgentProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'sr-agent-sec-'));
+  mkdirSync(join(dir, 'state'));
+  const store = await RecordingStore.open(join(dir, 'state'), quiet);
+  for (const r of records) store.record(r);
+  await store.close();
+  return startAgent({ like: { dir } as AgentProcess, args });
+}
 
 t.test('a container id must look like one: no leading "-", no option smuggled to podman', async (t) => {
   for (const id of ['--version', '-h', '--format={{.}}', '.hidden', '+x']) {
@@ -94,4 +116,55 @@ t.test('a socket directory others can write is refused and never re-moded; a fre
   const before = modeOf('/tmp');
   t.throws(() => listenOciSocket('/tmp/sr-security-x.sock', () => {}), { constructor: UsageError, message: /writable by everyone/ });
   t.equal(modeOf('/tmp'), before, '/tmp keeps its mode');
+});
+
+t.test('the API builds only on baselines of --baseline-dir or the node default, never on a path it is sent', { skip: native }, async (t) => {
+  const bdir = mkdtempSync(join(tmpdir(), 'sr-baselines-'));
+  t.teardown(() => rmSync(bdir, { recursive: true, force: true }));
+  copyFileSync(join(import.meta.dirname, 'fixtures', 'generate', 'moby-like.json'), join(bdir, 'moby.json'));
+  writeFileSync(join(bdir, 'broken.json'), '{"defaultAction": "SCMP_ACT_NOPE"}');
+  execFileSync('mkfifo', [join(bdir, 'fifo')]);
+  symlinkSync('/etc/shadow', join(bdir, 'shadow'));
+  const agent = await seededAgent(['--baseline-dir', bdir]);
+  t.teardown(() => agent.kill9());
+  const get = (baseline: string) => agent.raw('GET', `/v1/recordings/${encodeURIComponent(APP)}/profile?baseline=${encodeURIComponent(baseline)}`);
+
+  for (const path of ['/etc/shadow', '/dev/zero', join(bdir, 'fifo'), join(bdir, 'moby.json'), '../../etc/shadow', 'moby.json/..']) {
+    const started = Date.now();
+    const r = await get(path);
+    t.equal(r.status, 400, `${path}: 400`);
+    t.match(r.body, /never a path/, `${path}: says paths are not accepted`);
+    t.notMatch(r.body, /root:/, `${path}: nothing of /etc/shadow`);
+    t.ok(Date.now() - started < 3000, `${path}: answered at once`);
+  }
+  for (const [name, why] of [['fifo', /not a regular file/], ['shadow', /symbolic link/], ['broken.json', /broken\.json/], ['nope.json', /not a file of the agent's --baseline-dir .*it has: broken\.json, fifo, moby\.json, shadow/]] as const) {
+    const r = await get(name);
+    t.equal(r.status, 400, `${name}: 400`);
+    t.match(r.body, why, `${name}: says why`);
+    t.notMatch(r.body, /root:/, `${name}: nothing of /etc/shadow`);
+  }
+  const good = await get('moby.json');
+  t.equal(good.status, 200, good.body);
+  t.notMatch(String(good.headers['x-seccomp-recorder-summary']), /no baseline/, 'built on moby.json');
+  const none = await get('none');
+  t.match(String(none.headers['x-seccomp-recorder-summary']), /no baseline/);
+  t.equal((await agent.json<{ status: string }>('GET', '/healthz')).status, 'ok', 'the agent is still serving');
+
+  // The CLI: a name goes through, a path is refused before asking the agent.
+  const byName = await runCli(['recordings', 'profile', APP, '--baseline', 'moby.json', '-q', '--api-socket', agent.apiSocket]);
+  t.equal(byName.code, 0, byName.stderr);
+  const byPath = await runCli(['recordings', 'profile', APP, '--baseline', '/etc/shadow', '--api-socket', agent.apiSocket]);
+  t.equal(byPath.code, 2);
+  t.match(byPath.stderr, /^error: --baseline names one of the agent's baselines .*not a path/m);
+});
+
+t.test('without --baseline-dir only "default" and "none" exist; a bad --baseline-dir stops the start', { skip: native }, async (t) => {
+  const agent = await seededAgent();
+  t.teardown(() => agent.kill9());
+  const r = await agent.raw('GET', `/v1/recordings/${encodeURIComponent(APP)}/profile?baseline=moby.json`);
+  t.equal(r.status, 400);
+  t.match(r.body, /started without --baseline-dir/);
+  const bad = await runCli(['agent', '--source', 'notify', '--baseline-dir', '/nonexistent-dir', '--state-dir', join(agent.dir, 's2'), '--socket', join(agent.dir, 'r2', 'n.sock'), '--api-socket', join(agent.dir, 'r2', 'a.sock')]);
+  t.equal(bad.code, 2, bad.stderr);
+  t.match(bad.stderr, /^error: --baseline-dir \/nonexistent-dir: cannot read it \(ENOENT\)/m);
 });

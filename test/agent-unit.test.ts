@@ -303,7 +303,9 @@ t.test('profile options from the API query', async (t) => {
   t.same(q('arch=amd64').arches, ['x86_64']);
   t.throws(() => q('format=xml'), UsageError);
   t.throws(() => q('format=pod'), /needs a name/);
-  t.throws(() => q('baseline=relative.json'), /absolute path/);
+  t.throws(() => q('baseline=/etc/shadow'), /never a path/);
+  t.throws(() => q('baseline=../x.json'), /never a path/);
+  t.equal(q('baseline=moby.json').baseline, 'moby.json');
   t.throws(() => q('caps=CAP_NOPE'), /unknown capabilities/);
   t.throws(() => q('format=spo&name=Bad_Name'), /not a valid Kubernetes object name/);
   t.equal(k8sNameForImage('docker.io/library/nginx:1.27'), 'nginx-1.27');

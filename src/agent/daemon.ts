@@ -10,6 +10,7 @@ import type { ContainerSource } from '../record/container-source.js';
 import { containerSource } from '../record/container-sources.js';
 import type { ApiServer } from './api.js';
 import { startApiServer } from './api.js';
+import { BaselineCatalog } from './baselines.js';
 import type { IdentityLookups } from './identity.js';
 import { imageProfile, profileOptionsFromQuery } from './image-profile.js';
 import type { PodmanOptions } from './lookups.js';
@@ -36,6 +37,8 @@ export interface AgentOptions {
   source?: string | ContainerSource;
   audit?: AuditSourceOptions;
   bpf?: BpfContainerSourceOptions;
+  /** The directory whose files `recordings profile --baseline NAME` may name. */
+  baselineDir?: string;
 }
 
 /** The newest record time in the state: no agent saw anything after it. */
@@ -62,16 +65,19 @@ export class Agent {
     private readonly store: RecordingStore,
     private readonly source: ContainerSource,
     lookups: IdentityLookups,
+    private readonly baselines: BaselineCatalog,
   ) {
     this.ledger = new ContainerLedger(store, lookups, opts.log, this.counters, newestActivity(store));
   }
 
   static async start(opts: AgentOptions): Promise<Agent> {
     const log = opts.log;
+    // Before anything listens: a bad --baseline-dir is a start-up error.
+    const baselines = BaselineCatalog.open(opts.baselineDir, log);
     const source = typeof opts.source === 'object' ? opts.source : containerSource(opts.source ?? 'notify', { socketPath: opts.socketPath, audit: opts.audit, bpf: opts.bpf, logger: log });
     const store = await RecordingStore.open(opts.stateDir, log, { compactBytes: opts.compactBytes });
     const lookups = opts.lookups ?? nodeLookups(log, opts.podman);
-    const agent = new Agent(opts, store, source, lookups);
+    const agent = new Agent(opts, store, source, lookups, baselines);
     try {
       agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log);
       // Last: from here on containers are recorded.
@@ -159,9 +165,10 @@ export class Agent {
       recording: (image: string) => this.recording(image),
       profile: (image: string, query: URLSearchParams) => {
         const opts = profileOptionsFromQuery(query);
+        const baseline = this.baselines.resolve(opts.baseline);
         const rec = this.recording(image);
         if (!rec) return undefined;
-        const { text, report } = imageProfile(rec, opts);
+        const { text, report } = imageProfile(rec, opts, baseline);
         const left = report.deniedByBaseline.length - report.allowedBeyondDefault.length;
         return {
           text,

@@ -2,16 +2,17 @@
 // generator (on the node's runtime default baseline unless told otherwise),
 // rendered as OCI JSON, an SPO SeccompProfile or a Pod snippet. The options
 // arrive as URL query parameters; a bad one is a UsageError naming it.
-import { existsSync } from 'node:fs';
 import { release } from 'node:os';
 import { UsageError } from '../errors.js';
-import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeArch, normalizeCap } from '../profile/baseline.js';
+import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, normalizeArch, normalizeCap } from '../profile/baseline.js';
+import type { Profile } from '../profile/model.js';
 import type { GenerateReport } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
 import { checkProfileName } from '../profile/pod.js';
 import type { Recording } from '../profile/recording.js';
 import { isValidK8sName } from '../profile/spo.js';
-import { NODE_DEFAULT_BASELINE, renderProfile } from '../profile/render.js';
+import { renderProfile } from '../profile/render.js';
+import { BASELINE_NAME } from './baselines.js';
 
 export const PROFILE_FORMATS = ['oci', 'spo', 'pod'] as const;
 export type ProfileFormat = (typeof PROFILE_FORMATS)[number];
@@ -21,7 +22,7 @@ export interface ImageProfileOptions {
   name?: string;
   namespace?: string;
   spoVersion: 'v1' | 'v1beta1';
-  /** `default` (the node's, when installed), `none`, or an absolute file path on the agent's host. */
+  /** `default` (the node's, when installed), `none`, or the name of a file in the agent's --baseline-dir (baselines.ts). */
   baseline: string;
   caps?: string[];
   arches: string[];
@@ -36,8 +37,8 @@ export function profileOptionsFromQuery(q: URLSearchParams): ImageProfileOptions
   const spoVersion = q.get('spoVersion') ?? 'v1';
   if (spoVersion !== 'v1' && spoVersion !== 'v1beta1') throw new UsageError(`spoVersion must be v1 or v1beta1, got "${spoVersion}"`);
   const baseline = q.get('baseline') ?? 'default';
-  if (baseline !== 'default' && baseline !== 'none' && !baseline.startsWith('/'))
-    throw new UsageError(`baseline must be "default", "none" or an absolute path on the agent's host, got "${baseline}"`);
+  if (!BASELINE_NAME.test(baseline))
+    throw new UsageError(`baseline must be "default", "none" or the name of a file in the agent's --baseline-dir (never a path), got "${baseline}"`);
   const opts: ImageProfileOptions = {
     format: format as ProfileFormat,
     spoVersion,
@@ -76,13 +77,11 @@ export interface ImageProfile {
   report: GenerateReport;
 }
 
-export function imageProfile(recording: Recording, opts: ImageProfileOptions): ImageProfile {
-  let baselineFile: string | undefined;
-  if (opts.baseline === 'default') baselineFile = existsSync(NODE_DEFAULT_BASELINE) ? NODE_DEFAULT_BASELINE : undefined;
-  else if (opts.baseline !== 'none') baselineFile = opts.baseline;
+/** `baseline` is opts.baseline as resolved by the agent's BaselineCatalog. */
+export function imageProfile(recording: Recording, opts: ImageProfileOptions, baseline: Profile | undefined): ImageProfile {
   const { profile, report } = generateProfile({
     recordings: [{ file: recording.identity.image ?? 'recording', recording }],
-    baseline: baselineFile ? loadBaseline(baselineFile) : undefined,
+    baseline,
     caps: opts.caps ?? [...DOCKER_DEFAULT_CAPS],
     kernel: release(),
     arches: opts.arches,

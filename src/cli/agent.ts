@@ -22,6 +22,7 @@ interface AgentCliOptions extends CommonOptions {
   auditLog?: string;
   auditMode: 'auto' | 'auditd' | 'kmsg';
   bpfGrace: string;
+  baselineDir?: string;
 }
 
 /** `25s`, `2m`, `500ms`, `1h`, or a plain number of seconds -> milliseconds. */
@@ -76,6 +77,7 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
       source: opts.source,
       audit: { mode: opts.auditMode, ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) },
       bpf: { graceMs: bpfGraceMs },
+      ...(opts.baselineDir !== undefined ? { baselineDir: opts.baselineDir } : {}),
     });
     if (stopping) void agent.shutdown(stopping);
     await agent.done;
@@ -109,6 +111,7 @@ export function agentCommandSpec(): Command {
     .option('--state-dir <dir>', 'where the journal and snapshot live', DEFAULT_STATE_DIR)
     .option('--socket <path>', 'runtime socket (the recording profile\'s listenerPath)', DEFAULT_RUNTIME_SOCKET)
     .option('--api-socket <path>', 'HTTP API socket (root-only)', DEFAULT_API_SOCKET)
+    .option('--baseline-dir <dir>', 'baselines `recordings profile --baseline NAME` may name: the files of this directory, read once at start')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long to keep serving live containers', '25s')
     .option('--batch-interval <duration>', 'how often observations are drained and fsync\'d (<= 1s)', '1s')
     .option('--podman <path>', 'podman binary used to name the images of podman containers', 'podman')

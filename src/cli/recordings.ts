@@ -1,6 +1,5 @@
 // `seccomp-recorder recordings list|show|profile|recording|reset`: the agent's
 // recordings, read through its API socket.
-import { isAbsolute, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { apiJson, apiRequest, checkResponse, DEFAULT_API_SOCKET, imagePath } from '../agent/client.js';
@@ -137,8 +136,15 @@ export function profileQuery(opts: ProfileCliOptions): URLSearchParams {
   if (opts.name) q.set('name', opts.name);
   if (opts.namespace) q.set('namespace', opts.namespace);
   if (opts.baseline === false) q.set('baseline', 'none');
-  else if (typeof opts.baseline === 'string')
-    q.set('baseline', opts.baseline === 'default' || opts.baseline === 'none' || isAbsolute(opts.baseline) ? opts.baseline : resolve(opts.baseline));
+  else if (typeof opts.baseline === 'string') {
+    // The agent reads no path a client names (it runs as root): only its own baselines, by name.
+    if (opts.baseline.includes('/'))
+      throw new UsageError(
+        `--baseline names one of the agent's baselines ("default" or a file of its --baseline-dir), not a path: got "${opts.baseline}". ` +
+          'To build on a file of your own: `recordings recording IMAGE -o rec.json`, then `generate rec.json --baseline FILE`',
+      );
+    q.set('baseline', opts.baseline);
+  }
   if (opts.caps !== undefined) q.set('caps', opts.caps);
   if (opts.arch) q.set('arch', opts.arch);
   if (opts.allowBeyondDefault) q.set('allowBeyondDefault', '1');
@@ -189,7 +195,7 @@ export function recordingsCommandSpec(): Command {
         .option('--name <name>', 'spo: object name (default: from the image); pod: file name used by export')
         .option('--namespace <namespace>', 'metadata.namespace for --format spo')
         .addOption(new Option('--spo-version <version>', 'SeccompProfile API version').choices(['v1', 'v1beta1']).default('v1'))
-        .option('--baseline <file>', 'runtime default to build on, read by the agent (default: the node\'s containers-common one)')
+        .option('--baseline <name>', 'runtime default to build on: "default" (the node\'s containers-common one) or the name of a file in the agent\'s --baseline-dir')
         .option('--no-baseline', 'do not build on a runtime default')
         .option('--caps <list>', "the container's capabilities (default: Docker's default set)")
         .option('--arch <list>', 'architectures the profile must cover (recorded ones are always included)')
