@@ -12,7 +12,8 @@
         "native/proc_util.c",
         "native/addon_bpf.c",
         "native/bpf_recorder.c",
-        "native/bpf_asm.c"
+        "native/bpf_asm.c",
+        "native/addon_peercred.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "libraries": ["-lpthread"]

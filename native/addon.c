@@ -314,7 +314,8 @@ static napi_value init(napi_env env, napi_value exports)
         { "ociClose", NULL, oci_close, NULL, NULL, NULL, napi_default, NULL },
     };
     napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-    return bpf_register(env, exports);
+    bpf_register(env, exports);
+    return peercred_register(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -103,10 +103,17 @@ static void read_connection(int sock, struct sr_oci_connection *c)
     struct json_scan scan;
 
     memset(&scan, 0, sizeof scan);
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0) {
-        c->peer_pid = cred.pid;
-        /* Read now: a runtime's next calls wait for the listener we have not served yet. */
-        peer_exe(cred.pid, c->peer_exe, sizeof c->peer_exe);
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) != 0) {
+        snprintf(c->error, sizeof c->error, "peer is not root: its credentials cannot be read (%s)", strerror(errno));
+        return;
+    }
+    c->peer_pid = cred.pid;
+    /* Read now: a runtime's next calls wait for the listener we have not served yet. */
+    peer_exe(cred.pid, c->peer_exe, sizeof c->peer_exe);
+    /* Only root runs the runtimes that hand us listeners; anyone else is refused unread. */
+    if (cred.uid != 0) {
+        snprintf(c->error, sizeof c->error, "peer is not root (uid %u, gid %u)", (unsigned)cred.uid, (unsigned)cred.gid);
+        return;
     }
     c->text = malloc(cap);
     if (!c->text) {

@@ -18,6 +18,7 @@ import { parseStateMessage } from '../src/record/notify/state-message.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
+import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
 
 const quiet = pino({ level: 'silent' });
 const native = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
@@ -30,6 +31,7 @@ async function seededAgent(args: string[] = [], records: JournalRecord[] = [
   { k: 'calls', at, container: 'a1', image: APP, runtime: 'runc', phase: 'workload', namespace: 'shop', name: 'web', calls: [{ arch: 'x86_64', syscall: 'read', nr: 0, count: 1 }] },
 ]): Promise<AgentProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'sr-agent-sec-'));
+  chmodSync(dir, 0o711); // others may pass through (the sockets decide), as under /run
   mkdirSync(join(dir, 'state'));
   const store = await RecordingStore.open(join(dir, 'state'), quiet);
   for (const r of records) store.record(r);
@@ -167,4 +169,73 @@ t.test('without --baseline-dir only "default" and "none" exist; a bad --baseline
   const bad = await runCli(['agent', '--source', 'notify', '--baseline-dir', '/nonexistent-dir', '--state-dir', join(agent.dir, 's2'), '--socket', join(agent.dir, 'r2', 'n.sock'), '--api-socket', join(agent.dir, 'r2', 'a.sock')]);
   t.equal(bad.code, 2, bad.stderr);
   t.match(bad.stderr, /^error: --baseline-dir \/nonexistent-dir: cannot read it \(ENOENT\)/m);
+});
+
+const asUser = hasCommand('setpriv') ? false : 'setpriv (util-linux) is missing: cannot run a client as another user';
+
+/** An HTTP request on the API socket from a process running as uid:gid (setpriv), as "STATUS BODY". */
+function requestAs(uid: number, socket: string, method: string, path: string): string {
+  const script = `const r=require('http').request({socketPath:process.argv[1],method:process.argv[2],path:process.argv[3]},(res)=>{let b='';res.on('data',(d)=>b+=d);res.on('end',()=>{console.log(res.statusCode+' '+b.replace(/\\s+/g,' '));});});r.on('error',(e)=>console.log('ERR '+e.code));r.end();`;
+  return execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, '-e', script, socket, method, path], { encoding: 'utf8', timeout: 20_000 }).trim();
+}
+
+const metricValue = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+
+t.test('the API: root has it all, the configured reader may GET metrics/list/show only, anyone else is refused', { skip: native || asUser }, async (t) => {
+  const agent = await seededAgent(['--api-reader-uid', '65534']);
+  t.teardown(() => agent.kill9());
+  t.equal(statSync(agent.apiSocket).mode & 0o777, 0o666, 'reachable: SO_PEERCRED decides');
+  const reader = (method: string, path: string) => requestAs(65534, agent.apiSocket, method, path);
+  t.match(reader('GET', '/metrics'), /^200 .*seccomp_recorder_live_containers/, 'reader: metrics');
+  t.match(reader('GET', '/v1/recordings'), /^200 /, 'reader: list');
+  t.match(reader('GET', `/v1/recordings/${encodeURIComponent(APP)}`), /^200 /, 'reader: show');
+  t.match(reader('DELETE', `/v1/recordings/${encodeURIComponent(APP)}`), /^403 .*read-only API reader/, 'reader: no reset');
+  t.match(reader('GET', `/v1/recordings/${encodeURIComponent(APP)}/recording`), /^403 /, 'reader: no recording');
+  t.match(reader('GET', `/v1/recordings/${encodeURIComponent(APP)}/profile`), /^403 /, 'reader: no profile');
+  const other = requestAs(65533, agent.apiSocket, 'GET', '/metrics');
+  t.match(other, /^403 .*refused this client: uid 65533 .*neither root nor/, 'another uid is refused');
+  t.notMatch(other, /seccomp_recorder_/, 'and learns nothing');
+  t.ok((await agent.json<{ images: unknown[] }>('GET', '/v1/recordings')).images.length, 'the image is still there (no reset)');
+  const metrics = (await agent.raw('GET', '/metrics')).body;
+  t.equal(metricValue(metrics, /^seccomp_recorder_api_refused_total\{reason="peer-not-allowed"\} (\d+)$/m), 1, 'refused peer counted');
+  t.equal(metricValue(metrics, /^seccomp_recorder_api_refused_total\{reason="read-only"\} (\d+)$/m), 3, 'refused reader requests counted');
+});
+
+t.test('the API without a reader: a non-root peer is refused even when the socket is opened up', { skip: native || asUser }, async (t) => {
+  const agent = await seededAgent();
+  t.teardown(() => agent.kill9());
+  t.equal(statSync(agent.apiSocket).mode & 0o777, 0o600);
+  t.match(requestAs(65534, agent.apiSocket, 'GET', '/metrics'), /^ERR EACCES/, 'file permissions first');
+  chmodSync(join(agent.dir, 'run'), 0o711);
+  chmodSync(agent.apiSocket, 0o666);
+  t.match(requestAs(65534, agent.apiSocket, 'GET', '/metrics'), /^403 .*uid 65534/, 'then SO_PEERCRED');
+});
+
+t.test('the runtime socket serves root peers only; others are dropped as peer-not-root', { skip: native || asUser }, async (t) => {
+  let bin: string;
+  try {
+    bin = fixture('agent-client', ['-lseccomp']);
+  } catch (err) {
+    t.skip(`cannot build test/fixtures/agent-client.c: ${(err as Error).message.split('\n')[0]}`);
+    return;
+  }
+  const agent = await seededAgent();
+  t.teardown(() => agent.kill9());
+  // As if an admin had opened the socket up: the peer check must still hold.
+  chmodSync(join(agent.dir, 'run'), 0o711);
+  chmodSync(agent.socket, 0o666);
+  const hold = join(sharedTempDir(), 'never');
+  let code = 0;
+  try {
+    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, agent.socket, 'good', 'nobody-1', 'evil/app:1', '1', hold], { stdio: 'pipe', timeout: 20_000 });
+  } catch (err) {
+    code = (err as { status: number }).status;
+  }
+  t.equal(code, 3, 'its listener was not served (its notified calls failed)');
+  const line = await agent.waitForLog((l) => l.msg === 'runtime connection refused');
+  t.match(String(line.reason), /peer is not root \(uid 65534/);
+  const metrics = (await agent.raw('GET', '/metrics')).body;
+  t.equal(metricValue(metrics, /^seccomp_recorder_dropped_connections_total\{reason="peer-not-root"\} (\d+)$/m), 1, 'counted');
+  const list = await agent.json<{ images: { image: string }[] }>('GET', '/v1/recordings');
+  t.notOk(list.images.some((i) => i.image === 'evil/app:1'), 'nothing recorded for it');
 });

@@ -7,6 +7,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { InputError, RecorderError, UsageError } from '../errors.js';
 import { prepareSocketDir } from '../util/socket-dir.js';
+import type { ApiAccessOptions, ApiRefusals, PeerAccess } from './api-access.js';
+import { hasReaders, peerAccess } from './api-access.js';
 
 export const API_PREFIX = '/v1/recordings';
 
@@ -100,6 +102,14 @@ async function route(api: AgentApi, req: IncomingMessage, res: ServerResponse): 
   throw new HttpError(404, `no such view "${view}" (recording, profile)`);
 }
 
+/** What a reader may do: GET (or HEAD) of health, metrics, the list and one image's summary. */
+export function readerMayAsk(method: string, path: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (path === '/healthz' || path === '/metrics' || path === API_PREFIX || path === `${API_PREFIX}/`) return true;
+  if (!path.startsWith(`${API_PREFIX}/`)) return false;
+  return path.slice(API_PREFIX.length + 1).split('/').length === 1;
+}
+
 function statusOf(err: unknown): number {
   if (err instanceof HttpError) return err.status;
   if (err instanceof UsageError || err instanceof InputError) return 400;
@@ -109,12 +119,23 @@ function statusOf(err: unknown): number {
 
 export interface ApiServer {
   readonly path: string;
+  /** Refused peers (per connection) and refused reader requests, since start. */
+  readonly refused: ApiRefusals;
   close(): Promise<void>;
 }
 
-/** Listens on `path`, replacing a stale socket there (any other file is an error). */
-export async function startApiServer(path: string, api: AgentApi, log: Logger): Promise<ApiServer> {
-  prepareSocketDir(path, '--api-socket');
+/**
+ * Listens on `path`, replacing a stale socket there (any other file is an
+ * error). Each connection's peer is checked (api-access.ts): root, or a
+ * configured reader for read-only requests. With a reader configured the
+ * socket is 0666 (in a 0711 directory when the agent creates it) so the
+ * reader can connect at all, and SO_PEERCRED is what keeps others out.
+ */
+export async function startApiServer(path: string, api: AgentApi, log: Logger, access: ApiAccessOptions = {}): Promise<ApiServer> {
+  const readers = hasReaders(access);
+  prepareSocketDir(path, '--api-socket', readers ? 0o711 : 0o700);
+  const refused: ApiRefusals = { 'peer-not-allowed': 0, 'read-only': 0 };
+  const peers = new WeakMap<object, PeerAccess>();
   try {
     if (!lstatSync(path).isSocket()) throw new UsageError(`${path} exists and is not a socket`);
     unlinkSync(path);
@@ -122,12 +143,29 @@ export async function startApiServer(path: string, api: AgentApi, log: Logger): 
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const server: Server = createServer((req, res) => {
+    const peer = peers.get(req.socket) ?? { level: 'refused', why: 'unknown connection' };
+    const method = req.method ?? 'GET';
+    const path = new URL(req.url ?? '/', 'http://agent').pathname;
+    if (peer.level === 'refused') return sendJson(res.setHeader('connection', 'close'), 403, { error: `the agent's API refused this client: ${peer.why}` });
+    if (peer.level === 'reader' && !readerMayAsk(method, path)) {
+      refused['read-only']++;
+      log.warn({ peerUid: peer.uid, peerPid: peer.pid, method, path }, 'API request refused: the reader may only GET health, metrics, list and show');
+      return sendJson(res, 403, { error: `uid ${peer.uid} is the agent's read-only API reader: it may GET /healthz, /metrics, ${API_PREFIX} and ${API_PREFIX}/IMAGE only, not ${method} ${path}` });
+    }
     route(api, req, res).catch((err: unknown) => {
       const status = statusOf(err);
       if (status >= 500) log.error({ url: req.url, reason: (err as Error).message }, 'API request failed');
       if (res.headersSent) return void res.destroy();
       sendJson(res, status, { error: (err as Error).message, ...(err instanceof HttpError ? err.extra : {}) });
     });
+  });
+  server.on('connection', (socket) => {
+    const peer = peerAccess(socket, access);
+    peers.set(socket, peer);
+    if (peer.level === 'refused') {
+      refused['peer-not-allowed']++;
+      log.warn({ peerUid: peer.uid, peerPid: peer.pid, reason: peer.why }, 'API client refused');
+    }
   });
   // A stalled API client must not hold a connection for long.
   server.requestTimeout = 10_000;
@@ -146,9 +184,10 @@ export async function startApiServer(path: string, api: AgentApi, log: Logger): 
       process.umask(old);
     }
   });
-  chmodSync(path, 0o600);
+  chmodSync(path, readers ? 0o666 : 0o600);
   return {
     path,
+    refused,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

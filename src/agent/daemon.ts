@@ -10,6 +10,7 @@ import type { ContainerSource } from '../record/container-source.js';
 import { containerSource } from '../record/container-sources.js';
 import type { ApiServer } from './api.js';
 import { startApiServer } from './api.js';
+import type { ApiAccessOptions } from './api-access.js';
 import { BaselineCatalog } from './baselines.js';
 import type { IdentityLookups } from './identity.js';
 import { imageProfile, profileOptionsFromQuery } from './image-profile.js';
@@ -37,6 +38,8 @@ export interface AgentOptions {
   source?: string | ContainerSource;
   audit?: AuditSourceOptions;
   bpf?: BpfContainerSourceOptions;
+  /** API clients allowed read-only requests besides root (api-access.ts). */
+  apiAccess?: ApiAccessOptions;
   /** The directory whose files `recordings profile --baseline NAME` may name. */
   baselineDir?: string;
 }
@@ -79,7 +82,7 @@ export class Agent {
     const lookups = opts.lookups ?? nodeLookups(log, opts.podman);
     const agent = new Agent(opts, store, source, lookups, baselines);
     try {
-      agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log);
+      agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log, opts.apiAccess);
       // Last: from here on containers are recorded.
       await source.start(agent.ledger, log);
     } catch (err) {
@@ -225,6 +228,12 @@ export class Agent {
       { name: 'seccomp_recorder_journal_lag_seconds', help: 'Age of the oldest record not yet fsynced to the journal.', type: 'gauge', samples: [{ value: lag.seconds }] },
       { name: 'seccomp_recorder_journal_pending_records', help: 'Records applied but not yet durable.', type: 'gauge', samples: [{ value: lag.pending }] },
       { name: 'seccomp_recorder_journal_bytes', help: 'Size of the journal since the last compaction.', type: 'gauge', samples: [{ value: this.store.journalBytes }] },
+      {
+        name: 'seccomp_recorder_api_refused_total',
+        help: 'API clients refused: peer-not-allowed (per connection: neither root nor the configured reader), read-only (per request the reader may not make).',
+        type: 'counter',
+        samples: Object.entries(this.api?.refused ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
+      },
       { name: 'seccomp_recorder_journal_write_errors_total', help: 'Journal flushes that failed (records kept for the next one).', type: 'counter', samples: [{ value: c.journalWriteErrors }] },
       ...this.source.metrics(),
     ];

@@ -23,6 +23,15 @@ interface AgentCliOptions extends CommonOptions {
   auditMode: 'auto' | 'auditd' | 'kmsg';
   bpfGrace: string;
   baselineDir?: string;
+  apiReaderUid?: string;
+  apiReaderGid?: string;
+}
+
+function parseId(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 0xfffffffe) throw new UsageError(`${option}: expected a numeric id, got "${text}"`);
+  if (Number(text) === 0) throw new UsageError(`${option} 0 is root, which has full access already`);
+  return Number(text);
 }
 
 /** `25s`, `2m`, `500ms`, `1h`, or a plain number of seconds -> milliseconds. */
@@ -48,6 +57,8 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
     if (opts.source !== 'audit' && (given('auditLog') || given('auditMode'))) throw new UsageError('--audit-log and --audit-mode apply to --source audit');
     if (opts.source !== 'bpf' && opts.source !== 'auto' && given('bpfGrace')) throw new UsageError('--bpf-grace applies to --source bpf (or auto)');
     const bpfGraceMs = parseDuration(opts.bpfGrace, '--bpf-grace');
+    const readerUid = parseId(opts.apiReaderUid, '--api-reader-uid');
+    const readerGid = parseId(opts.apiReaderGid, '--api-reader-gid');
     if (opts.auditLog && opts.auditMode === 'kmsg') throw new UsageError('--audit-log is auditd\'s log: it does not apply to --audit-mode kmsg');
 
     // Installed before start: a SIGTERM during start-up drains as soon as there is something to drain.
@@ -78,6 +89,7 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
       audit: { mode: opts.auditMode, ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) },
       bpf: { graceMs: bpfGraceMs },
       ...(opts.baselineDir !== undefined ? { baselineDir: opts.baselineDir } : {}),
+      apiAccess: { ...(readerUid !== undefined ? { readerUid } : {}), ...(readerGid !== undefined ? { readerGid } : {}) },
     });
     if (stopping) void agent.shutdown(stopping);
     await agent.done;
@@ -111,6 +123,8 @@ export function agentCommandSpec(): Command {
     .option('--state-dir <dir>', 'where the journal and snapshot live', DEFAULT_STATE_DIR)
     .option('--socket <path>', 'runtime socket (the recording profile\'s listenerPath)', DEFAULT_RUNTIME_SOCKET)
     .option('--api-socket <path>', 'HTTP API socket (root-only)', DEFAULT_API_SOCKET)
+    .option('--api-reader-uid <uid>', 'besides root, this uid may GET /healthz, /metrics, the list and show (a metrics scraper); checked with SO_PEERCRED')
+    .option('--api-reader-gid <gid>', 'as --api-reader-uid, for peers whose primary gid is this')
     .option('--baseline-dir <dir>', 'baselines `recordings profile --baseline NAME` may name: the files of this directory, read once at start')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long to keep serving live containers', '25s')
     .option('--batch-interval <duration>', 'how often observations are drained and fsync\'d (<= 1s)', '1s')

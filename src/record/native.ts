@@ -105,6 +105,8 @@ interface Addon {
   destroy(handle: SessionHandle): void;
   ociListen(path: string, onConnection: (c: RawOciConnection) => void): OciServerHandle;
   ociClose(handle: OciServerHandle): void;
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number };
   bpfOpen(options: BpfOpenOptions): BpfHandle;
   bpfClose(handle: BpfHandle): void;
   bpfCgroup(handle: BpfHandle, cgroup: bigint, op: 'add' | 'ignore' | 'unignore' | 'forget'): void;

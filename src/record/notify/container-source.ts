@@ -36,6 +36,7 @@ function runtimeOf(peerExe: string | undefined, fallback: string | undefined): s
 /** A short, bounded label for why a runtime connection was refused. */
 export function dropReason(error: string): string {
   const e = error.toLowerCase();
+  if (e.includes('peer is not root')) return 'peer-not-root';
   if (e.includes('no file descriptor')) return 'no-fd';
   if (e.includes('file descriptors were sent')) return 'several-fds';
   if (e.includes('not a seccomp listener')) return 'not-a-listener';
