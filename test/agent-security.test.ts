@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import pino from 'pino';
+import { AgentState } from '../src/agent/aggregate.js';
 import { startApiServer } from '../src/agent/api.js';
 import type { AgentApi } from '../src/agent/api.js';
 import { PodmanInspector } from '../src/agent/lookups.js';
@@ -238,4 +239,71 @@ t.test('the runtime socket serves root peers only; others are dropped as peer-no
   t.equal(metricValue(metrics, /^seccomp_recorder_dropped_connections_total\{reason="peer-not-root"\} (\d+)$/m), 1, 'counted');
   const list = await agent.json<{ images: { image: string }[] }>('GET', '/v1/recordings');
   t.notOk(list.images.some((i) => i.image === 'evil/app:1'), 'nothing recorded for it');
+});
+
+const callsRec = (container: string, namespace: string | undefined, names: [string, number][]): JournalRecord => ({
+  k: 'calls', at, container, image: APP, runtime: 'runc', phase: 'workload', name: 'web',
+  ...(namespace !== undefined ? { namespace } : {}),
+  calls: names.map(([syscall, nr]) => ({ arch: 'x86_64', syscall, nr, count: 1 })),
+});
+const TENANTS: JournalRecord[] = [
+  { k: 'container', at, container: 'a1', image: APP, source: 'cri-annotations', runtime: 'runc', uncovered: ['write'], namespace: 'shop', name: 'web' },
+  callsRec('a1', 'shop', [['read', 0]]),
+  { k: 'container', at, container: 'e1', image: APP, source: 'cri-annotations', runtime: 'runc', uncovered: ['write'], namespace: 'evil', name: 'web' },
+  callsRec('e1', 'evil', [['ptrace', 101], ['mount', 165]]),
+  // A record journaled before namespaces were kept apart: no namespace.
+  callsRec('o1', undefined, [['uname', 63]]),
+];
+
+const profileNames = (text: string) => new Set((JSON.parse(text) as { syscalls: { names: string[] }[] }).syscalls.flatMap((r) => r.names));
+
+t.test('one namespace cannot widen another\'s profile: --from-namespace picks whose calls count; show names them', { skip: native }, async (t) => {
+  const agent = await seededAgent([], TENANTS);
+  t.teardown(() => agent.kill9());
+  const api = ['--api-socket', agent.apiSocket];
+  const all = await runCli(['recordings', 'profile', APP, '--no-baseline', '-q', ...api]);
+  t.equal(all.code, 0, all.stderr);
+  t.ok(['read', 'ptrace', 'uname'].every((n) => profileNames(all.stdout).has(n)), 'unrestricted: every namespace\'s calls');
+
+  const shop = await runCli(['recordings', 'profile', APP, '--no-baseline', '--from-namespace', 'shop', ...api]);
+  t.equal(shop.code, 0, shop.stderr);
+  const names = profileNames(shop.stdout);
+  t.ok(names.has('read'), 'shop\'s own call');
+  t.ok(names.has('write'), 'the unobserved write stays allowed');
+  for (const n of ['ptrace', 'mount', 'uname']) t.notOk(names.has(n), `${n}: not from shop, not allowed`);
+  t.match(shop.stderr, /from namespace shop only/);
+
+  const two = profileNames((await runCli(['recordings', 'profile', APP, '--no-baseline', '-q', '--from-namespace', 'shop', '--from-namespace', '-', ...api])).stdout);
+  t.ok(two.has('read') && two.has('uname') && !two.has('ptrace'), 'shop plus the records of no namespace');
+
+  const rec = await runCli(['recordings', 'recording', APP, '--from-namespace', 'shop', ...api]);
+  t.equal(rec.code, 0, rec.stderr);
+  t.notMatch(rec.stdout, /ptrace/, 'the recording view is restricted the same way');
+
+  const nope = await runCli(['recordings', 'profile', APP, '--from-namespace', 'nope', ...api]);
+  t.equal(nope.code, 2, nope.stderr);
+  t.match(nope.stderr, /^error: no calls of docker\.io\/library\/app:1 were recorded in namespace "nope"; recorded in: -, evil, shop/m);
+  const bad = await agent.raw('GET', `/v1/recordings/${encodeURIComponent(APP)}/profile?fromNamespace=${encodeURIComponent('../x')}`);
+  t.equal(bad.status, 400);
+  t.match(bad.body, /not a Kubernetes namespace name/);
+
+  const show = await runCli(['recordings', 'show', APP, ...api]);
+  t.match(show.stdout, /^namespaces:\s+- \(none known\), evil, shop /m);
+  const metrics = (await agent.raw('GET', '/metrics')).body;
+  t.notMatch(metrics, /namespace=/, 'no namespace labels in metrics');
+});
+
+t.test('the namespaces survive a snapshot; a snapshot from before them loads as namespace ""', async (t) => {
+  const s = new AgentState();
+  for (const r of TENANTS) s.apply(r);
+  const snap = s.toSnapshot(1);
+  const back = AgentState.fromSnapshot(JSON.parse(JSON.stringify(snap)), 'state.json').state;
+  t.same([...back.images.get(APP)!.byNamespace.keys()].sort(), ['', 'evil', 'shop']);
+  t.same(back.images.get(APP)!.byNamespace.get('evil')!.labels(), ['x86_64/mount', 'x86_64/ptrace']);
+  t.same(back.toSnapshot(1), snap, 'byte-identical round trip');
+  const old = JSON.parse(JSON.stringify(snap)) as { images: Record<string, unknown>[] };
+  delete old.images[0].namespaces;
+  const legacy = AgentState.fromSnapshot(old, 'state.json').state.images.get(APP)!;
+  t.same([...legacy.byNamespace.keys()], [''], 'all old calls: of no known namespace');
+  t.equal(legacy.byNamespace.get('')!.size, 4);
 });

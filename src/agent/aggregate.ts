@@ -1,6 +1,7 @@
-// Observations aggregated per image (workload calls, with a breakdown per
-// container name and namespace) and per runtime (calls the runtime itself
-// makes after installing the filter). Pure: journal records in, snapshot out.
+// Observations aggregated per image (workload calls, kept per namespace too so
+// one tenant's containers never widen another's profile, with a breakdown per
+// container name) and per runtime (calls the runtime itself makes after
+// installing the filter). Pure: journal records in, snapshot out.
 import { InputError } from '../errors.js';
 import { isRecord } from '../profile/json-input.js';
 import type { Observation } from '../profile/recording.js';
@@ -31,6 +32,12 @@ export interface ImageAgg {
   notifications: number;
   lost: number;
   calls: CallTable;
+  /**
+   * The same calls per Kubernetes namespace ('' for none or unknown: records
+   * and snapshots older than this field load there), so a profile can be
+   * built from chosen namespaces only.
+   */
+  byNamespace: Map<string, CallTable>;
   groups: Map<string, GroupAgg>;
   /** Containers of this image that ran privileged (no seccomp). */
   privileged: Set<string>;
@@ -75,6 +82,7 @@ export class AgentState {
         notifications: 0,
         lost: 0,
         calls: new CallTable(),
+        byNamespace: new Map(),
         groups: new Map(),
         privileged: new Set(),
         gaps: [],
@@ -127,6 +135,7 @@ export class AgentState {
         }
         const img = this.image(r.image, r.at);
         img.calls.add(r.calls);
+        namespaceTable(img, r.namespace ?? '').add(r.calls);
         img.containers.add(r.container); // still counted when its image was reset while it ran
         const g = this.group(img, r.at, r.namespace, r.name);
         g.containers.add(r.container);
@@ -170,6 +179,7 @@ export class AgentState {
         notifications: img.notifications,
         lost: img.lost,
         calls: img.calls.observations(),
+        namespaces: [...img.byNamespace.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, t]) => ({ namespace, calls: t.observations() })),
         ...(img.privileged.size ? { privileged: [...img.privileged].sort() } : {}),
         ...(img.gaps.length ? { gaps: img.gaps.map((g) => ({ ...g })) } : {}),
         groups: [...img.groups.values()]
@@ -224,11 +234,23 @@ export class AgentState {
         notifications: num(r.notifications, `${p}.notifications`),
         lost: num(r.lost, `${p}.lost`),
         calls: new CallTable(),
+        byNamespace: new Map(),
         groups: new Map(),
         privileged: new Set(r.privileged === undefined ? [] : strings(r.privileged, `${p}.privileged`)),
         gaps: r.gaps === undefined ? [] : list(r.gaps, `${p}.gaps`).map((g, j) => gapOf(g, `${p}.gaps[${j}]`)),
       };
       img.calls.add(calls(r.calls, `${p}.calls`));
+      if (r.namespaces === undefined) {
+        // A snapshot from before namespaces were kept: its calls are of no known namespace.
+        if (img.calls.size) namespaceTable(img, '').add(img.calls.observations());
+      } else {
+        list(r.namespaces, `${p}.namespaces`).forEach((rn, j) => {
+          const np = `${p}.namespaces[${j}]`;
+          if (!isRecord(rn)) bad(np, 'expected an object');
+          const n = rn as Record<string, unknown>;
+          namespaceTable(img, text(n.namespace, `${np}.namespace`)).add(calls(n.calls, `${np}.calls`));
+        });
+      }
       list(r.groups, `${p}.groups`).forEach((rg, j) => {
         const gp = `${p}.groups[${j}]`;
         if (!isRecord(rg)) bad(gp, 'expected an object');
@@ -260,6 +282,12 @@ export class AgentState {
     });
     return { state: s, generation: doc.generation as number };
   }
+}
+
+function namespaceTable(img: ImageAgg, namespace: string): CallTable {
+  let t = img.byNamespace.get(namespace);
+  if (!t) img.byNamespace.set(namespace, (t = new CallTable()));
+  return t;
 }
 
 function nameOf(g: { namespace?: string; name?: string }): { namespace?: string; name?: string } {

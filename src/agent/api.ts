@@ -17,7 +17,8 @@ export interface AgentApi {
   metrics(): string;
   list(): unknown;
   show(image: string): unknown | undefined;
-  recording(image: string): unknown | undefined;
+  /** `query` may restrict it to namespaces (fromNamespace=NS, repeatable). */
+  recording(image: string, query: URLSearchParams): unknown | undefined;
   /** Text plus a one-line summary; undefined when the image is unknown. */
   profile(image: string, query: URLSearchParams): { text: string; contentType: string; summary: string } | undefined;
   /** False when the image is unknown. Resolves once the reset is durable. */
@@ -90,7 +91,7 @@ async function route(api: AgentApi, req: IncomingMessage, res: ServerResponse): 
   }
   only('GET');
   if (view === 'recording') {
-    const rec = api.recording(image);
+    const rec = api.recording(image, url.searchParams);
     if (rec === undefined) throw notFound(api, image);
     return sendJson(res, 200, rec);
   }

@@ -13,7 +13,7 @@ import { startApiServer } from './api.js';
 import type { ApiAccessOptions } from './api-access.js';
 import { BaselineCatalog } from './baselines.js';
 import type { IdentityLookups } from './identity.js';
-import { imageProfile, profileOptionsFromQuery } from './image-profile.js';
+import { imageProfile, namespacesFromQuery, profileOptionsFromQuery } from './image-profile.js';
 import type { PodmanOptions } from './lookups.js';
 import { nodeLookups } from './lookups.js';
 import type { MetricFamily } from './metrics.js';
@@ -165,11 +165,11 @@ export class Agent {
         const liveLost = this.ledger.lostByImage().get(image) ?? 0;
         return d && liveLost ? { ...d, lost: d.lost + liveLost, incomplete: true } : d;
       },
-      recording: (image: string) => this.recording(image),
+      recording: (image: string, query: URLSearchParams) => this.recording(image, namespacesFromQuery(query)),
       profile: (image: string, query: URLSearchParams) => {
         const opts = profileOptionsFromQuery(query);
         const baseline = this.baselines.resolve(opts.baseline);
-        const rec = this.recording(image);
+        const rec = this.recording(image, opts.fromNamespaces);
         if (!rec) return undefined;
         const { text, report } = imageProfile(rec, opts, baseline);
         const left = report.deniedByBaseline.length - report.allowedBeyondDefault.length;
@@ -177,6 +177,7 @@ export class Agent {
           text,
           contentType: opts.format === 'oci' ? 'application/json' : 'application/yaml',
           summary: `${report.allowed.length} syscalls allowed (${report.runtimeOnly.length} only for the runtime's start-up)` +
+            `${opts.fromNamespaces ? `; from namespace${opts.fromNamespaces.length > 1 ? 's' : ''} ${opts.fromNamespaces.join(', ')} only` : ''}` +
             `${left ? `; ${left} recorded but denied by the baseline, left out: ${report.deniedByBaseline.join(',')}` : ''}` +
             `${report.hasBaseline ? '' : '; no baseline'}` +
             `${this.store.state.images.get(image)?.privileged.size ? '; ran PRIVILEGED (no seccomp): this profile applies only once the container runs unprivileged' : ''}` +
@@ -202,8 +203,8 @@ export class Agent {
   }
 
   /** The image's recording; losses that hit its live containers count already. */
-  private recording(image: string) {
-    const rec = imageRecording(this.store.state, image);
+  private recording(image: string, namespaces?: readonly string[]) {
+    const rec = imageRecording(this.store.state, image, namespaces);
     const liveLost = this.ledger.lostByImage().get(image) ?? 0;
     if (rec && liveLost) rec.stats.lost += liveLost;
     return rec;

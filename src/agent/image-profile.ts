@@ -27,6 +27,8 @@ export interface ImageProfileOptions {
   caps?: string[];
   arches: string[];
   allowBeyondDefault: boolean;
+  /** Build from the calls of these namespaces only (`-`: containers of no known namespace). */
+  fromNamespaces?: string[];
 }
 
 const list = (v: string | null) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -46,6 +48,8 @@ export function profileOptionsFromQuery(q: URLSearchParams): ImageProfileOptions
     arches: list(q.get('arch')).map((a) => normalizeArch(a) ?? fail(`arch: unknown architecture "${a}"`)),
     allowBeyondDefault: q.get('allowBeyondDefault') === '1' || q.get('allowBeyondDefault') === 'true',
   };
+  const fromNamespaces = namespacesFromQuery(q);
+  if (fromNamespaces.length) opts.fromNamespaces = fromNamespaces;
   const name = q.get('name');
   if (name) opts.name = name;
   const namespace = q.get('namespace');
@@ -59,6 +63,13 @@ export function profileOptionsFromQuery(q: URLSearchParams): ImageProfileOptions
     throw new UsageError(`name "${opts.name}" is not a valid Kubernetes object name (lower case letters, digits, "-" and ".")`);
   if (opts.format === 'pod') checkProfileName(opts.name ?? fail('format pod needs a name (the file name export uses)'));
   return opts;
+}
+
+/** `fromNamespace` (repeatable): Kubernetes namespace names, or `-` for containers of no known namespace. */
+export function namespacesFromQuery(q: URLSearchParams): string[] {
+  const out = q.getAll('fromNamespace').map((n) => n.trim());
+  for (const n of out) if (n !== '-' && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(n)) throw new UsageError(`fromNamespace: "${n}" is not a Kubernetes namespace name (or "-" for containers of no namespace)`);
+  return [...new Set(out)].sort();
 }
 
 function fail(message: string): never {
@@ -89,6 +100,7 @@ export function imageProfile(recording: Recording, opts: ImageProfileOptions, ba
   });
   const name = opts.name ?? k8sNameForImage(recording.identity.image ?? 'recorded');
   const annotations: Record<string, string> = { 'seccomp-recorder/image': recording.identity.image ?? '' };
+  if (opts.fromNamespaces) annotations['seccomp-recorder/from-namespaces'] = opts.fromNamespaces.join(',');
   const text = renderProfile(profile, { format: opts.format, spoVersion: opts.spoVersion, name, namespace: opts.namespace }, annotations);
   return { text, report };
 }

@@ -1,12 +1,13 @@
 // What the API shows of the aggregated state: the list of images, one image
 // in detail (per container name and namespace too), and an image's Recording
 // in the format `generate` reads. Deterministic: sorted, stable keys.
+import { UsageError } from '../errors.js';
 import type { Observation, Recording } from '../profile/recording.js';
 import { RECORDING_KIND, RECORDING_VERSION, sortObservations } from '../profile/recording.js';
 import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
 import { TOOL } from '../version.js';
 import type { AgentState, Gap, ImageAgg } from './aggregate.js';
-import { callLabel } from './call-table.js';
+import { CallTable, callLabel } from './call-table.js';
 
 export interface ImageSummary {
   image: string;
@@ -58,6 +59,8 @@ export interface ImageDetail extends ImageSummary {
   /** The start-up calls of the runtimes this image ran under, attributed to them, not to the image. */
   runtimeCalls: Record<string, string[]>;
   groups: GroupView[];
+  /** The namespaces whose containers contributed workload calls ('' for none or unknown: older records). */
+  namespaces: string[];
   /** Some of its containers ran privileged: seccomp is off for them, so a profile applies only once they are not. */
   privileged: boolean;
   /** Intervals of live containers no agent saw (the agent was not running): calls made then are missing. */
@@ -78,6 +81,7 @@ export function showImage(state: AgentState, image: string, live: Map<string, nu
     assumed: [...img.uncovered].sort(),
     calls: img.calls.observations(),
     runtimeCalls,
+    namespaces: [...img.byNamespace.keys()].sort(),
     privileged: img.privileged.size > 0,
     gaps: img.gaps.map((g) => ({ ...g })),
     groups: groups
@@ -98,16 +102,36 @@ export function showImage(state: AgentState, image: string, live: Map<string, nu
   };
 }
 
+/** How a namespace is named to users: '' (none or unknown) as `-`. */
+export const namespaceLabel = (ns: string) => ns || '-';
+
+/** The image's workload calls, from the given namespaces only when some are given. */
+function workloadCalls(img: ImageAgg, namespaces: readonly string[] | undefined): Observation[] {
+  if (!namespaces?.length) return img.calls.observations();
+  const recorded = [...img.byNamespace.keys()].sort();
+  const missing = namespaces.filter((n) => !img.byNamespace.has(n === '-' ? '' : n));
+  if (missing.length)
+    throw new UsageError(
+      `no calls of ${img.image} were recorded in namespace ${missing.map((n) => `"${n}"`).join(', ')}; ` +
+        `recorded in: ${recorded.map(namespaceLabel).join(', ') || 'none'} ("-": no namespace known)`,
+    );
+  if (namespaces.length === 1) return img.byNamespace.get(namespaces[0] === '-' ? '' : namespaces[0])!.observations();
+  const union = new CallTable();
+  for (const n of new Set(namespaces)) union.add(img.byNamespace.get(n === '-' ? '' : n)!.observations());
+  return union.observations();
+}
+
 /**
- * The image as one Recording: its workload calls, the start-up calls of its
- * runtimes (marked runtimeOnly), and the calls its recording profile could not
- * observe (count 0) on each recorded arch.
+ * The image as one Recording: its workload calls (of the given namespaces
+ * only, when some are given), the start-up calls of its runtimes (marked
+ * runtimeOnly), and the calls its recording profile could not observe (count
+ * 0) on each recorded arch.
  */
-export function imageRecording(state: AgentState, image: string): Recording | undefined {
+export function imageRecording(state: AgentState, image: string, namespaces?: readonly string[]): Recording | undefined {
   const img = state.images.get(image);
   if (!img) return undefined;
   const byKey = new Map<string, Observation>();
-  for (const o of img.calls.observations()) byKey.set(callLabel(o), o);
+  for (const o of workloadCalls(img, namespaces)) byKey.set(callLabel(o), o);
   for (const rt of img.runtimes) {
     for (const o of state.runtimes.get(rt)?.calls.observations() ?? []) {
       const have = byKey.get(callLabel(o));

@@ -80,6 +80,8 @@ export function formatShow(d: ImageDetail): string {
     if (!byArch.has(c.arch)) byArch.set(c.arch, []);
     byArch.get(c.arch)!.push(c.syscall ?? `#${c.nr}`);
   }
+  // Older agents do not say; '' is containers of no known namespace.
+  if (d.namespaces) out.push(`namespaces:     ${d.namespaces.map((n) => n || '- (none known)').join(', ') || 'none'} (select with profile --from-namespace NS)`);
   out.push(`syscalls:       ${d.syscalls}`);
   for (const [arch, names] of byArch) out.push(`  ${arch} (${names.length}):`, wrap(names, '    '));
   if (d.groups.length) {
@@ -129,7 +131,10 @@ interface ProfileCliOptions extends ApiOptions {
   allowBeyondDefault?: boolean;
   output?: string;
   quiet?: boolean;
+  fromNamespace?: string[];
 }
+
+const collect = (v: string, all: string[] = []) => [...all, v];
 
 export function profileQuery(opts: ProfileCliOptions): URLSearchParams {
   const q = new URLSearchParams({ format: opts.format, spoVersion: opts.spoVersion });
@@ -148,6 +153,7 @@ export function profileQuery(opts: ProfileCliOptions): URLSearchParams {
   if (opts.caps !== undefined) q.set('caps', opts.caps);
   if (opts.arch) q.set('arch', opts.arch);
   if (opts.allowBeyondDefault) q.set('allowBeyondDefault', '1');
+  for (const ns of opts.fromNamespace ?? []) q.append('fromNamespace', ns);
   return q;
 }
 
@@ -159,8 +165,11 @@ async function profile(image: string, opts: ProfileCliOptions): Promise<void> {
   if (!opts.quiet && typeof summary === 'string') process.stderr.write(`seccomp-recorder: ${image}: ${summary} → ${opts.output ?? 'stdout'}\n`);
 }
 
-async function recording(image: string, opts: ApiOptions & { output?: string }): Promise<void> {
-  await writeOut(checkResponse(await apiRequest(opts.apiSocket, 'GET', imagePath(image, 'recording'))).body, opts.output);
+async function recording(image: string, opts: ApiOptions & { output?: string; fromNamespace?: string[] }): Promise<void> {
+  const q = new URLSearchParams();
+  for (const ns of opts.fromNamespace ?? []) q.append('fromNamespace', ns);
+  const query = q.size ? `?${q}` : '';
+  await writeOut(checkResponse(await apiRequest(opts.apiSocket, 'GET', `${imagePath(image, 'recording')}${query}`)).body, opts.output);
 }
 
 async function reset(image: string, opts: ApiOptions): Promise<void> {
@@ -200,6 +209,7 @@ export function recordingsCommandSpec(): Command {
         .option('--caps <list>', "the container's capabilities (default: Docker's default set)")
         .option('--arch <list>', 'architectures the profile must cover (recorded ones are always included)')
         .option('--allow-beyond-default', 'allow recorded syscalls the baseline denies')
+        .option('--from-namespace <ns>', 'only calls of containers in this Kubernetes namespace (repeatable; "-": of no known namespace)', collect)
         .option('-o, --output <file>', 'write here (atomically) instead of stdout')
         .option('-q, --quiet', 'no summary on stderr'),
     ).action(async (image: string, opts: ProfileCliOptions) => {
@@ -211,8 +221,9 @@ export function recordingsCommandSpec(): Command {
       new Command('recording')
         .summary('the image as a saved recording, for `generate` and `merge`')
         .argument('<image>', 'image reference as listed')
+        .option('--from-namespace <ns>', 'only calls of containers in this Kubernetes namespace (repeatable; "-": of no known namespace)', collect)
         .option('-o, --output <file>', 'write here (atomically) instead of stdout'),
-    ).action(async (image: string, opts: ApiOptions & { output?: string }) => {
+    ).action(async (image: string, opts: ApiOptions & { output?: string; fromNamespace?: string[] }) => {
       process.exitCode = await guarded(opts, () => recording(image, opts));
     }),
   );
