@@ -290,7 +290,8 @@ t.test('one namespace cannot widen another\'s profile: --from-namespace picks wh
   const show = await runCli(['recordings', 'show', APP, ...api]);
   t.match(show.stdout, /^namespaces:\s+- \(none known\), evil, shop /m);
   const metrics = (await agent.raw('GET', '/metrics')).body;
-  t.notMatch(metrics, /namespace=/, 'no namespace labels in metrics');
+  t.notMatch(metrics, /\b(namespace|image)="/, 'no namespace or image labels in metrics: bounded');
+  t.match(metrics, /^seccomp_recorder_images 1$/m);
 });
 
 t.test('the namespaces survive a snapshot; a snapshot from before them loads as namespace ""', async (t) => {

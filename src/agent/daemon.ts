@@ -217,15 +217,15 @@ export class Agent {
     const images = [...state.images.values()];
     return [
       { name: 'seccomp_recorder_containers_recorded_total', help: 'Containers attributed and recorded since the agent started.', type: 'counter', samples: [{ value: c.containersRecorded }] },
-      { name: 'seccomp_recorder_image_containers', help: 'Distinct containers recorded per image (all time, from the state).', type: 'gauge', samples: images.map((i) => ({ labels: { image: i.image }, value: i.containers.size })) },
+      // No per-image (or per-namespace) labels: their number grows with what tenants run. Per-image figures are in the API.
+      { name: 'seccomp_recorder_images', help: 'Images in the recorded state.', type: 'gauge', samples: [{ value: images.length }] },
       { name: 'seccomp_recorder_live_containers', help: 'Containers being recorded now.', type: 'gauge', samples: [{ value: this.ledger.size }] },
       {
-        name: 'seccomp_recorder_image_incomplete',
-        help: '1 for an image whose recording missed calls (lost notifications or audit records).',
+        name: 'seccomp_recorder_images_incomplete',
+        help: 'Images whose recording missed calls (lost notifications or audit records); `recordings list`/`show` name them.',
         type: 'gauge',
-        samples: images.map((i) => ({ labels: { image: i.image }, value: i.lost + (this.ledger.lostByImage().get(i.image) ?? 0) > 0 ? 1 : 0 })),
+        samples: [{ value: images.filter((i) => i.lost + (this.ledger.lostByImage().get(i.image) ?? 0) > 0).length }],
       },
-      { name: 'seccomp_recorder_image_unique_syscalls', help: 'Distinct (arch, syscall) pairs recorded per image.', type: 'gauge', samples: images.map((i) => ({ labels: { image: i.image }, value: i.calls.size })) },
       { name: 'seccomp_recorder_journal_lag_seconds', help: 'Age of the oldest record not yet fsynced to the journal.', type: 'gauge', samples: [{ value: lag.seconds }] },
       { name: 'seccomp_recorder_journal_pending_records', help: 'Records applied but not yet durable.', type: 'gauge', samples: [{ value: lag.pending }] },
       { name: 'seccomp_recorder_journal_bytes', help: 'Size of the journal since the last compaction.', type: 'gauge', samples: [{ value: this.store.journalBytes }] },
