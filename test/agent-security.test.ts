@@ -191,6 +191,7 @@ t.test('the API: root has it all, the configured reader may GET metrics/list/sho
   t.match(reader('GET', '/v1/recordings'), /^200 /, 'reader: list');
   t.match(reader('GET', `/v1/recordings/${encodeURIComponent(APP)}`), /^200 /, 'reader: show');
   t.match(reader('DELETE', `/v1/recordings/${encodeURIComponent(APP)}`), /^403 .*read-only API reader/, 'reader: no reset');
+  t.match(reader('POST', '/metrics'), /^403 .*read-only API reader/, 'reader: no POST');
   t.match(reader('GET', `/v1/recordings/${encodeURIComponent(APP)}/recording`), /^403 /, 'reader: no recording');
   t.match(reader('GET', `/v1/recordings/${encodeURIComponent(APP)}/profile`), /^403 /, 'reader: no profile');
   const other = requestAs(65533, agent.apiSocket, 'GET', '/metrics');
@@ -199,7 +200,7 @@ t.test('the API: root has it all, the configured reader may GET metrics/list/sho
   t.ok((await agent.json<{ images: unknown[] }>('GET', '/v1/recordings')).images.length, 'the image is still there (no reset)');
   const metrics = (await agent.raw('GET', '/metrics')).body;
   t.equal(metricValue(metrics, /^seccomp_recorder_api_refused_total\{reason="peer-not-allowed"\} (\d+)$/m), 1, 'refused peer counted');
-  t.equal(metricValue(metrics, /^seccomp_recorder_api_refused_total\{reason="read-only"\} (\d+)$/m), 3, 'refused reader requests counted');
+  t.equal(metricValue(metrics, /^seccomp_recorder_api_refused_total\{reason="read-only"\} (\d+)$/m), 4, 'refused reader requests counted');
 });
 
 t.test('the API without a reader: a non-root peer is refused even when the socket is opened up', { skip: native || asUser }, async (t) => {
