@@ -49,15 +49,10 @@ t.test('a container id must look like one: no leading "-", no option smuggled to
   for (const id of ['abc123', 'a1b2c3d4e5f6'.repeat(5), 'my_container.1-x+y']) t.ok(parseStateMessage(JSON.stringify({ fds: ['seccompFd'], state: { id } })).ok, `accepted: ${id}`);
 });
 
-t.test('podman inspect never takes the container id as an option', async (t) => {
-  let podman: string;
-  try {
-    podman = execFileSync('sh', ['-c', 'command -v podman'], { encoding: 'utf8' }).trim();
-  } catch {
-    t.skip('podman is not installed: nothing to run `podman inspect` with');
-    return;
-  }
-  const inspector = new PodmanInspector(quiet, { binary: podman, timeoutMs: 10_000 });
+const noPodman = hasCommand('podman') ? false : 'podman is not installed: nothing to run `podman inspect` with';
+
+t.test('podman inspect never takes the container id as an option', { skip: noPodman }, async (t) => {
+  const inspector = new PodmanInspector(quiet, { timeoutMs: 10_000 });
   // Before the fix `podman inspect ... --version` printed podman's version and it was taken for an image name.
   t.equal(await inspector.inspect('--version'), undefined, '"--version" names no container');
   t.equal(await inspector.inspect('-h'), undefined, '"-h" names no container');
@@ -213,14 +208,10 @@ t.test('the API without a reader: a non-root peer is refused even when the socke
   t.match(requestAs(65534, agent.apiSocket, 'GET', '/metrics'), /^403 .*uid 65534/, 'then SO_PEERCRED');
 });
 
-t.test('the runtime socket serves root peers only; others are dropped as peer-not-root', { skip: native || asUser }, async (t) => {
-  let bin: string;
-  try {
-    bin = fixture('agent-client', ['-lseccomp']);
-  } catch (err) {
-    t.skip(`cannot build test/fixtures/agent-client.c: ${(err as Error).message.split('\n')[0]}`);
-    return;
-  }
+const noGcc = hasCommand('gcc') ? false : 'gcc is missing: cannot build test/fixtures/agent-client.c';
+
+t.test('the runtime socket serves root peers only; others are dropped as peer-not-root', { skip: native || asUser || noGcc }, async (t) => {
+  const bin = fixture('agent-client', ['-lseccomp']);
   const agent = await seededAgent();
   t.teardown(() => agent.kill9());
   // As if an admin had opened the socket up: the peer check must still hold.

@@ -53,7 +53,7 @@ t.test('recordings show says INCOMPLETE when calls or audit records were lost', 
   const detail: ImageDetail = {
     image: 'app:1', containers: 1, liveContainers: 1, syscalls: 1, firstSeen: '2025-01-01T00:00:00.000Z', lastActivity: '2025-01-01T00:00:01.000Z',
     runtimes: ['runc'], sources: ['bundle-config'], notifications: 10, lost: 0, incomplete: false, assumed: [],
-    calls: [{ arch: 'x86_64', syscall: 'read', nr: 0, count: 10 }], runtimeCalls: {}, groups: [], privileged: false, gaps: [],
+    calls: [{ arch: 'x86_64', syscall: 'read', nr: 0, count: 10 }], runtimeCalls: {}, groups: [], namespaces: [], privileged: false, gaps: [],
   };
   t.notMatch(formatShow(detail), /INCOMPLETE/);
   t.match(formatShow({ ...detail, lost: 5, incomplete: true }), /^INCOMPLETE: +at least 5 calls or audit records went missing/m);
