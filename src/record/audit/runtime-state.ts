@@ -29,6 +29,11 @@ function listDirs(path: string): string[] {
   }
 }
 
+/** The runtime whose state a root holds (crun's own, else runc's format). */
+export function runtimeOfRoot(root: string): 'runc' | 'crun' {
+  return root.includes('crun') ? 'crun' : 'runc';
+}
+
 /** Expands one trailing `/*` level. */
 export function expand(root: string): string[] {
   if (!root.endsWith('/*')) return [root];
@@ -50,7 +55,7 @@ export class RuntimeContainers {
     const next = new Map<string, RuntimeContainer>();
     for (const pattern of this.roots)
       for (const root of expand(pattern)) {
-        const runtime = root.includes('crun') ? 'crun' : 'runc';
+        const runtime = runtimeOfRoot(root);
         for (const id of listDirs(root)) next.set(id, { id, runtime, stateDir: join(root, id) });
       }
     this.known = next;

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRecord } from '../../profile/json-input.js';
-import { DEFAULT_STATE_ROOTS } from '../audit/runtime-state.js';
+import { DEFAULT_STATE_ROOTS, expand, runtimeOfRoot } from '../audit/runtime-state.js';
 import { cgroupOfPid } from './cgroup2.js';
 
 export interface NodeContainer {
@@ -75,9 +75,8 @@ export function readContainer(stateDir: string, runtime: 'runc' | 'crun', v2root
 export function nodeContainers(v2root: string, roots: readonly string[] = DEFAULT_STATE_ROOTS): NodeContainer[] {
   const out: NodeContainer[] = [];
   for (const pattern of roots) {
-    const bases = pattern.endsWith('/*') ? listDirs(pattern.slice(0, -2)) : [pattern];
-    for (const base of bases) {
-      const runtime = base.includes('crun') ? 'crun' : 'runc';
+    for (const base of expand(pattern)) {
+      const runtime = runtimeOfRoot(base);
       for (const dir of listDirs(base)) {
         const c = readContainer(dir, runtime, v2root);
         if (c) out.push(c);

@@ -5,7 +5,7 @@
 import type { FSWatcher } from 'node:fs';
 import { existsSync, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { expand } from '../audit/runtime-state.js';
+import { expand, runtimeOfRoot } from '../audit/runtime-state.js';
 
 export type OnNewState = (stateDir: string, runtime: 'runc' | 'crun') => void;
 
@@ -28,7 +28,7 @@ export class StateWatcher {
       }
       if (wildcard) this.watchDir(fixed, () => this.refresh());
       for (const base of expand(pattern)) {
-        const runtime = base.includes('crun') ? 'crun' : 'runc';
+        const runtime = runtimeOfRoot(base);
         this.watchDir(base, (name) => this.onNew(join(base, name), runtime));
       }
     }
