@@ -584,20 +584,19 @@ int sr_bpf_open(struct sr_bpf *b, const struct sr_bpf_options *o)
         goto failed;
 
     /* probe_read_kernel (5.5+) where the kernel has it, probe_read before. */
-    if (build_enter(&a, b, BPF_FUNC_probe_read_kernel) || build_exec(&a, b)) {
-        sr_bpf_close(b);
-        return fail(b, EINVAL, "internal error assembling the BPF programs%s: %s", "");
-    }
-    build_enter(&a, b, BPF_FUNC_probe_read_kernel);
+    if (build_enter(&a, b, BPF_FUNC_probe_read_kernel))
+        goto assembly_failed;
     fd = prog_load(b, &a, "sys_enter");
     if (fd < 0 && b->error_errno == EINVAL) {
-        build_enter(&a, b, BPF_FUNC_probe_read);
+        if (build_enter(&a, b, BPF_FUNC_probe_read))
+            goto assembly_failed;
         fd = prog_load(b, &a, "sys_enter");
     }
     if (fd < 0)
         goto failed;
     b->enter_prog_fd = fd;
-    build_exec(&a, b);
+    if (build_exec(&a, b))
+        goto assembly_failed;
     if ((fd = prog_load(b, &a, "sched_process_exec")) < 0)
         goto failed;
     b->exec_prog_fd = fd;
@@ -612,6 +611,8 @@ int sr_bpf_open(struct sr_bpf *b, const struct sr_bpf_options *o)
     b->error_errno = 0;
     return 0;
 
+assembly_failed:
+    fail(b, EINVAL, "internal error assembling the BPF programs%s: %s", "");
 failed: /* closing keeps b->error for the caller */
     sr_bpf_close(b);
     return b->error_errno ? b->error_errno : EINVAL;
