@@ -112,7 +112,7 @@ export class BpfContainerSource implements ContainerSource {
   private onNewState(dir: string, runtime: 'runc' | 'crun', since: number): void {
     if (!this.programs) return;
     const c = readContainer(dir, runtime, this.root);
-    if (c && c.cgroupDirs.length) {
+    if (c && (c.cgroupDirs.length || c.pid)) {
       if (!this.tracked.has(c.id)) this.track(c, false);
       return;
     }
@@ -147,6 +147,15 @@ export class BpfContainerSource implements ContainerSource {
     if (this.ignored.delete(id)) this.programs!.ignore(id, false);
   }
 
+  /** The recorded cgroup, not yet mapped, whose workload was started by this pid. */
+  private entryStartedBy(pid: number): bigint | undefined {
+    for (const id of this.programs!.list().cgroups) {
+      if (this.byCgroup.has(id) || this.ignored.has(id)) continue;
+      if (this.programs!.read(id)?.workloadTgid === pid) return id;
+    }
+    return undefined;
+  }
+
   private track(c: NodeContainer, atStart: boolean): Tracked | undefined {
     const dirs: [bigint, string][] = [];
     for (const dir of c.cgroupDirs) {
@@ -155,6 +164,12 @@ export class BpfContainerSource implements ContainerSource {
       } catch {
         /* gone already */
       }
+    }
+    if (!dirs.length && c.pid) {
+      // The container ended (and its runtime removed its cgroup) before we could stat it: the kernel
+      // entry outlives the directory, and the task that started its workload is the container's pid.
+      const id = this.entryStartedBy(c.pid);
+      if (id !== undefined) dirs.push([id, c.cgroupDirs[0] ?? '']);
     }
     if (!dirs.length) return undefined;
     const t: Tracked = { id: c.id, runtime: c.runtime, cgroups: new Map(), relabel: atStart && c.running, events: 0, lost: Date.now() < this.fullUntil ? 1 : 0, log: this.log.child({ container: c.id }) };
