@@ -2,7 +2,9 @@
 // through one container source (notify, audit or bpf: src/record/) into the
 // journal, each batch interval; on shutdown the source stops taking new
 // containers and ends its live ones (notify serves them until they exit or the
-// drain timeout passes), everything is flushed and compacted.
+// drain timeout passes), everything is flushed and compacted. The lifecycle
+// only: the API's answers are in api-handlers.ts, the metrics in
+// metric-catalogue.ts.
 import type { Logger } from 'pino';
 import type { AuditSourceOptions } from '../record/audit/source.js';
 import type { BpfContainerSourceOptions } from '../record/bpf/container-source.js';
@@ -13,14 +15,13 @@ import { startApiServer } from './api.js';
 import type { ApiAccessOptions } from './api-access.js';
 import { BaselineCatalog } from './baselines.js';
 import type { IdentityLookups } from './identity.js';
-import { imageProfile, namespacesFromQuery, profileOptionsFromQuery } from './image-profile.js';
 import type { PodmanOptions } from './lookups.js';
 import { nodeLookups } from './lookups.js';
-import type { MetricFamily } from './metrics.js';
+import { apiHandlers } from './api-handlers.js';
+import { agentMetricFamilies } from './metric-catalogue.js';
 import { AgentCounters, renderMetrics } from './metrics.js';
 import { ContainerLedger } from './ledger.js';
 import { RecordingStore } from './store.js';
-import { imageRecording, listImages, showImage } from './views.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -68,7 +69,6 @@ export class Agent {
     private readonly store: RecordingStore,
     private readonly source: ContainerSource,
     lookups: IdentityLookups,
-    private readonly baselines: BaselineCatalog,
   ) {
     this.ledger = new ContainerLedger(store, lookups, opts.log, this.counters, newestActivity(store));
   }
@@ -80,9 +80,18 @@ export class Agent {
     const source = typeof opts.source === 'object' ? opts.source : containerSource(opts.source ?? 'notify', { socketPath: opts.socketPath, audit: opts.audit, bpf: opts.bpf, logger: log });
     const store = await RecordingStore.open(opts.stateDir, log, { compactBytes: opts.compactBytes });
     const lookups = opts.lookups ?? nodeLookups(log, opts.podman);
-    const agent = new Agent(opts, store, source, lookups, baselines);
+    const agent = new Agent(opts, store, source, lookups);
     try {
-      agent.api = await startApiServer(opts.apiSocketPath, agent.apiHandlers(), log, opts.apiAccess);
+      const handlers = apiHandlers({
+        store,
+        ledger: agent.ledger,
+        baselines,
+        log,
+        draining: () => agent.draining !== undefined,
+        metrics: () =>
+          renderMetrics(agentMetricFamilies({ counters: agent.counters, store, ledger: agent.ledger, apiRefused: agent.api?.refused, sourceMetrics: () => source.metrics() })),
+      });
+      agent.api = await startApiServer(opts.apiSocketPath, handlers, log, opts.apiAccess);
       // Last: from here on containers are recorded.
       await source.start(agent.ledger, log);
     } catch (err) {
@@ -142,101 +151,5 @@ export class Agent {
     await this.api?.close();
     log.info({}, 'agent stopped');
     this.resolveDone();
-  }
-
-  private apiHandlers() {
-    return {
-      health: () => ({
-        status: this.draining ? ('draining' as const) : ('ok' as const),
-        liveContainers: this.ledger.size,
-        images: this.store.state.images.size,
-        journalLagSeconds: this.store.lag().seconds,
-      }),
-      metrics: () => renderMetrics(this.metricFamilies()),
-      list: () => ({
-        images: listImages(this.store.state, this.liveByImage()),
-        runtimes: [...this.store.state.runtimes.values()]
-          .sort((a, b) => a.runtime.localeCompare(b.runtime))
-          .map((rt) => ({ runtime: rt.runtime, containers: rt.containers.size, syscalls: rt.calls.size, lastActivity: rt.lastActivity })),
-        live: this.ledger.summaries(),
-      }),
-      show: (image: string) => {
-        const d = showImage(this.store.state, image, this.liveByImage());
-        const liveLost = this.ledger.lostByImage().get(image) ?? 0;
-        return d && liveLost ? { ...d, lost: d.lost + liveLost, incomplete: true } : d;
-      },
-      recording: (image: string, query: URLSearchParams) => this.recording(image, namespacesFromQuery(query)),
-      profile: (image: string, query: URLSearchParams) => {
-        const opts = profileOptionsFromQuery(query);
-        const baseline = this.baselines.resolve(opts.baseline);
-        const rec = this.recording(image, opts.fromNamespaces);
-        if (!rec) return undefined;
-        const { text, report } = imageProfile(rec, opts, baseline);
-        const left = report.deniedByBaseline.length - report.allowedBeyondDefault.length;
-        return {
-          text,
-          contentType: opts.format === 'oci' ? 'application/json' : 'application/yaml',
-          summary: `${report.allowed.length} syscalls allowed (${report.runtimeOnly.length} only for the runtime's start-up)` +
-            `${opts.fromNamespaces ? `; from namespace${opts.fromNamespaces.length > 1 ? 's' : ''} ${opts.fromNamespaces.join(', ')} only` : ''}` +
-            `${left ? `; ${left} recorded but denied by the baseline, left out: ${report.deniedByBaseline.join(',')}` : ''}` +
-            `${report.hasBaseline ? '' : '; no baseline'}` +
-            `${this.store.state.images.get(image)?.privileged.size ? '; ran PRIVILEGED (no seccomp): this profile applies only once the container runs unprivileged' : ''}` +
-            `${rec.stats.lost ? `; INCOMPLETE: at least ${rec.stats.lost} records lost while recording, re-record to be sure` : ''}`,
-        };
-      },
-      reset: async (image: string) => {
-        if (!this.store.state.images.has(image)) return false;
-        this.store.record({ k: 'reset', at: new Date().toISOString(), image });
-        await this.store.flush();
-        this.opts.log.info({ image }, 'recording reset');
-        return true;
-      },
-      similar: (image: string) => {
-        const needle = image.toLowerCase();
-        return [...this.store.state.images.keys()].filter((k) => k.toLowerCase().includes(needle) || needle.includes(k.toLowerCase())).sort().slice(0, 10);
-      },
-    };
-  }
-
-  private liveByImage(): Map<string, number> {
-    return this.ledger.liveByImage();
-  }
-
-  /** The image's recording; losses that hit its live containers count already. */
-  private recording(image: string, namespaces?: readonly string[]) {
-    const rec = imageRecording(this.store.state, image, namespaces);
-    const liveLost = this.ledger.lostByImage().get(image) ?? 0;
-    if (rec && liveLost) rec.stats.lost += liveLost;
-    return rec;
-  }
-
-  private metricFamilies(): MetricFamily[] {
-    const c = this.counters;
-    const state = this.store.state;
-    const lag = this.store.lag();
-    const images = [...state.images.values()];
-    return [
-      { name: 'seccomp_recorder_containers_recorded_total', help: 'Containers attributed and recorded since the agent started.', type: 'counter', samples: [{ value: c.containersRecorded }] },
-      // No per-image (or per-namespace) labels: their number grows with what tenants run. Per-image figures are in the API.
-      { name: 'seccomp_recorder_images', help: 'Images in the recorded state.', type: 'gauge', samples: [{ value: images.length }] },
-      { name: 'seccomp_recorder_live_containers', help: 'Containers being recorded now.', type: 'gauge', samples: [{ value: this.ledger.size }] },
-      {
-        name: 'seccomp_recorder_images_incomplete',
-        help: 'Images whose recording missed calls (lost notifications or audit records); `recordings list`/`show` name them.',
-        type: 'gauge',
-        samples: [{ value: images.filter((i) => i.lost + (this.ledger.lostByImage().get(i.image) ?? 0) > 0).length }],
-      },
-      { name: 'seccomp_recorder_journal_lag_seconds', help: 'Age of the oldest record not yet fsynced to the journal.', type: 'gauge', samples: [{ value: lag.seconds }] },
-      { name: 'seccomp_recorder_journal_pending_records', help: 'Records applied but not yet durable.', type: 'gauge', samples: [{ value: lag.pending }] },
-      { name: 'seccomp_recorder_journal_bytes', help: 'Size of the journal since the last compaction.', type: 'gauge', samples: [{ value: this.store.journalBytes }] },
-      {
-        name: 'seccomp_recorder_api_refused_total',
-        help: 'API clients refused: peer-not-allowed (per connection: neither root nor the configured reader), read-only (per request the reader may not make).',
-        type: 'counter',
-        samples: Object.entries(this.api?.refused ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
-      },
-      { name: 'seccomp_recorder_journal_write_errors_total', help: 'Journal flushes that failed (records kept for the next one).', type: 'counter', samples: [{ value: c.journalWriteErrors }] },
-      ...this.source.metrics(),
-    ];
   }
 }
