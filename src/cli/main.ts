@@ -11,6 +11,7 @@ import { explainCommandSpec } from './explain.js';
 import { exportCommandSpec } from './export.js';
 import { generateCommandSpec } from './generate.js';
 import { importAuditCommandSpec } from './import-audit.js';
+import { lintCommandSpec } from './lint.js';
 import { mergeCommandSpec } from './merge.js';
 import { recordCommandSpec } from './record.js';
 import { runCommandSpec } from './run.js';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   program.addCommand(recordingProfileCommandSpec());
   program.addCommand(recordingsCommandSpec());
   program.addCommand(importAuditCommandSpec());
+  program.addCommand(lintCommandSpec());
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
