@@ -13,7 +13,8 @@
         "native/addon_bpf.c",
         "native/bpf_recorder.c",
         "native/bpf_asm.c",
-        "native/addon_peercred.c"
+        "native/addon_peercred.c",
+        "native/addon_flock.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "libraries": ["-lpthread"]

@@ -1,7 +1,7 @@
 // The agent's durable state: journal lines with checksums, a torn or corrupt
 // tail truncated with a warning, atomic compaction with generations (an
 // interrupted one never double-counts), versioned files, one agent per dir.
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -67,6 +67,7 @@ t.test('records flushed survive a reopen; the reopen compacts', async (t) => {
   t.same(s1.lag(), { pending: 0, seconds: 0 });
   // No close(): as after kill -9, only what flush made durable counts.
   s1.record(calls('img:1', 'never', 999));
+  await s1.abandon();
   const s2 = await RecordingStore.open(dir, log);
   t.same(counts(s2, 'img:1'), { openat: 1, read: 2 }, 'flushed records back; the unflushed one is not');
   const snapshot = JSON.parse(readFileSync(join(dir, SNAPSHOT_FILE), 'utf8')) as { version: number; generation: number };
@@ -74,7 +75,9 @@ t.test('records flushed survive a reopen; the reopen compacts', async (t) => {
   t.ok(snapshot.generation >= 2);
   t.equal(parseJournal(readFileSync(join(dir, JOURNAL_FILE))).header?.generation, snapshot.generation, 'fresh journal follows the snapshot');
   await s2.close();
-  t.notOk(existsSync(join(dir, 'agent.pid')), 'lock released on close');
+  const s3 = await RecordingStore.open(dir, log);
+  t.pass('lock released on close: the directory opens again');
+  await s3.close();
 });
 
 t.test('a torn tail is truncated with a warning and the rest is kept', async (t) => {
@@ -89,6 +92,7 @@ t.test('a torn tail is truncated with a warning and the rest is kept', async (t)
   const size = readFileSync(journal).length;
   truncateSync(journal, size - 5); // the second record torn, as by a crash mid-write
   appendFileSync(journal, '\u0000\u0000');
+  await s1.abandon();
   const s2 = await RecordingStore.open(dir, log);
   t.same(counts(s2, 'img:1'), { read: 1 });
   const warn = lines.find((l) => l.msg === 'journal tail is corrupt or torn; truncating it');
@@ -138,6 +142,7 @@ t.test('versioned files: a newer state or journal version refuses to start; a co
   s1.record(calls('img:1', 'openat', 257));
   await s1.flush(); // in the journal only
   writeFileSync(join(c, SNAPSHOT_FILE), '{ "kind": "seccomp-recorder/agent-sta');
+  await s1.abandon();
   const s2 = await RecordingStore.open(c, log);
   t.same(counts(s2, 'img:1'), { openat: 1 }, 'the journal is still replayed');
   t.ok(readdirSync(c).some((f) => f.startsWith(`${SNAPSHOT_FILE}.corrupt-`)), 'the damaged file is kept for a human');
@@ -148,9 +153,11 @@ t.test('versioned files: a newer state or journal version refuses to start; a co
 t.test('one agent per state directory', async (t) => {
   const dir = tmp();
   const { log } = capture();
-  writeFileSync(join(dir, 'agent.pid'), `${process.ppid}\n`); // a live process that is not us
-  await t.rejects(RecordingStore.open(dir, log), /another agent \(pid \d+\) is using/);
-  writeFileSync(join(dir, 'agent.pid'), '999999999\n'); // a dead one (as after kill -9): taken over
+  const s1 = await RecordingStore.open(dir, log);
+  // flock locks belong to the open file, so a second open in this process is refused like another agent.
+  await t.rejects(RecordingStore.open(dir, log), new RegExp(`another agent \\(pid ${process.pid}\\) is using ${dir}`));
+  await s1.close();
+  writeFileSync(join(dir, 'agent.pid'), `${process.ppid}\n`); // a live process that holds no lock (a reused pid)
   const s = await RecordingStore.open(dir, log);
   t.equal(readFileSync(join(dir, 'agent.pid'), 'utf8').trim(), String(process.pid));
   await s.close();

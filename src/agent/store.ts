@@ -3,14 +3,17 @@
 // Records are applied in memory at once and made durable in batches by
 // flush(); compaction writes snapshot G+1, then a fresh journal G+1, each
 // atomically, so a crash between the two leaves a stale journal that the next
-// start recognises by its generation and ignores.
-import { mkdir, readFile, rename, unlink } from 'node:fs/promises';
+// start recognises by its generation and ignores. One agent per directory:
+// `agent.pid` is flock'ed for the agent's life (takeLock).
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { InputError, UsageError } from '../errors.js';
 import { AgentState } from './aggregate.js';
 import { encodeLine, JOURNAL_VERSION, JournalWriter, parseJournal } from './journal.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { nativeAddon } from '../record/native.js';
 import type { JournalRecord } from './records.js';
 import { recordProblem } from './records.js';
 
@@ -24,22 +27,48 @@ export interface StoreOptions {
   compactBytes?: number;
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Holds the state directory for this process's life: flock(LOCK_EX|LOCK_NB)
+ * on `agent.pid`, which the kernel releases when the process dies however it
+ * dies, so neither a stale pid (reused by another process) nor two agents
+ * starting together can fool it. The file also names the holder for the
+ * message; it is written in place, never renamed over (its inode is the lock),
+ * and never unlinked (a waiter could lock the unlinked inode).
+ */
+async function takeLock(dir: string): Promise<number> {
+  const path = join(dir, LOCK_FILE);
+  let fd: number;
   try {
-    process.kill(pid, 0);
-    return true;
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    throw new UsageError(`cannot open the state directory's lock ${path}: ${(err as Error).message}`);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new UsageError(`${path} is not a regular file; it is the agent's lock, remove it`);
+    if (!nativeAddon().flockExclusive(fd)) {
+      const holder = await holderPid(path);
+      throw new UsageError(
+        `another agent (pid ${holder ?? 'unknown'}) is using ${dir}: it holds ${path}; stop it first, or give this one its own --state-dir`,
+      );
+    }
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${process.pid}\n`, 0);
+    return fd;
+  } catch (err) {
+    closeSync(fd);
+    throw err;
   }
 }
 
-async function takeLock(dir: string): Promise<string> {
-  const path = join(dir, LOCK_FILE);
-  const old = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  if (Number.isInteger(old) && old > 0 && old !== process.pid && isAlive(old))
-    throw new UsageError(`another agent (pid ${old}) is using ${dir}; stop it first, or give this one its own --state-dir`);
-  await writeFileAtomic(path, `${process.pid}\n`, { mode: 0o644, follow: false });
-  return path;
+/** The pid the lock's holder wrote; it writes it just after locking, so wait a moment for it. */
+async function holderPid(path: string): Promise<number | undefined> {
+  const end = Date.now() + 2000;
+  for (;;) {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) return pid;
+    if (Date.now() > end) return undefined;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export class RecordingStore {
@@ -55,14 +84,23 @@ export class RecordingStore {
     readonly state: AgentState,
     private generation: number,
     private journal: JournalWriter,
-    private readonly lockPath: string,
+    private readonly lockFd: number,
     private readonly log: Logger,
     private readonly compactBytes: number,
   ) {}
 
   static async open(dir: string, log: Logger, opts: StoreOptions = {}): Promise<RecordingStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const lockPath = await takeLock(dir);
+    const lockFd = await takeLock(dir);
+    try {
+      return await RecordingStore.openLocked(dir, lockFd, log, opts);
+    } catch (err) {
+      closeSync(lockFd);
+      throw err;
+    }
+  }
+
+  private static async openLocked(dir: string, lockFd: number, log: Logger, opts: StoreOptions): Promise<RecordingStore> {
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     const journalPath = join(dir, JOURNAL_FILE);
 
@@ -125,7 +163,7 @@ export class RecordingStore {
       }
     }
     journal ??= await JournalWriter.create(journalPath, generation);
-    const store = new RecordingStore(dir, state, generation, journal, lockPath, log, opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
+    const store = new RecordingStore(dir, state, generation, journal, lockFd, log, opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
     // Start from a clean pair: the truncation above and any replay become the new snapshot.
     await store.compact();
     return store;
@@ -203,6 +241,19 @@ export class RecordingStore {
     this.log.debug({ generation: next, bytes: snapshot.length }, 'state compacted');
   }
 
+  /**
+   * Lets go as a crash would: nothing more is flushed or compacted, the
+   * journal and the lock are closed. For a test standing in for kill -9
+   * inside one process.
+   */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.chain;
+    await this.journal.close();
+    closeSync(this.lockFd);
+  }
+
   /** Final flush and compaction; releases the state directory. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -211,6 +262,6 @@ export class RecordingStore {
     this.closed = true;
     await this.chain;
     await this.journal.close();
-    await unlink(this.lockPath).catch(() => undefined);
+    closeSync(this.lockFd);
   }
 }

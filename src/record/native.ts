@@ -107,6 +107,8 @@ interface Addon {
   ociClose(handle: OciServerHandle): void;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
+  /** flock(fd, LOCK_EX|LOCK_NB): true when taken, false when another open file holds it. */
+  flockExclusive(fd: number): boolean;
   bpfOpen(options: BpfOpenOptions): BpfHandle;
   bpfClose(handle: BpfHandle): void;
   bpfCgroup(handle: BpfHandle, cgroup: bigint, op: 'add' | 'ignore' | 'unignore' | 'forget'): void;

@@ -30,12 +30,14 @@ export interface AgentProcess {
 export interface AgentStartOptions {
   /** Reuse the sockets and state of an earlier agent (restart). */
   like?: AgentProcess;
+  /** A directory of the test's own (its `state` subdirectory is the state dir); a fresh one when absent. */
+  dir?: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
 export async function startAgent(opts: AgentStartOptions = {}): Promise<AgentProcess> {
-  const dir = opts.like?.dir ?? mkdtempSync(join(tmpdir(), 'sr-agent-'));
+  const dir = opts.like?.dir ?? opts.dir ?? mkdtempSync(join(tmpdir(), 'sr-agent-'));
   const socket = join(dir, 'run', 'notify.sock');
   const apiSocket = join(dir, 'run', 'api.sock');
   const stateDir = join(dir, 'state');
