@@ -293,7 +293,7 @@ t.test('recording profile for crun: NOTIFY is the default, nothing uncovered', a
   t.same(r.profile.rules, []);
   t.same(r.uncovered, []);
   t.same(decodeMetadata(r.profile.listenerMetadata), { runtime: 'crun', uncovered: [], image: 'app:1' });
-  t.throws(() => recordingProfile({ runtime: 'crun', socketPath: '/s', arches: ['vax'] }), /unknown architecture/);
+  t.throws(() => recordingProfile({ runtime: 'crun', socketPath: '/s', arches: ['vax'] }), new UsageError('unknown architecture "vax" (use libseccomp names such as x86_64, aarch64, x86)'), 'a typed user error, not a RangeError');
 });
 
 t.test('profile options from the API query', async (t) => {

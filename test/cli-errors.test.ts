@@ -73,6 +73,7 @@ const CASES: string[][] = [
   ['import-audit', EMPTY, '--image', 'app', '--pid', 'abc'],
   ['import-audit', MISSING, '--image', 'app'],
   ['recording-profile', '--mode', 'sideways'],
+  ['recording-profile', '--runtime', 'runc', '--arch', 'vax'],
   ['recordings', 'list', '--api-socket', join(dir, 'no-agent.sock')],
   ['agent', '--batch-interval', 'soon'],
 ];

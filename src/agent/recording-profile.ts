@@ -4,6 +4,7 @@
 // its profile notifies on every name libseccomp knows but `write`, and lets
 // the rest through (ALLOW, or LOG for an audit trail). crun 1.8.1 accepts a
 // NOTIFY default (checked on this machine kind), which covers everything.
+import { UsageError } from '../errors.js';
 import type { Profile } from '../profile/model.js';
 import { archesOfKernel, archByName, X32_SYSCALL_BIT } from '../seccomp/arch.js';
 import { archToken, syscallName } from '../seccomp/libseccomp.js';
@@ -60,7 +61,7 @@ export function knownSyscalls(arches: string[]): { names: string[]; highest: Rec
 
 export function recordingProfile(opts: RecordingProfileOptions): RecordingProfile {
   const arches = opts.arches?.length ? opts.arches : archesOfKernel();
-  for (const a of arches) if (!archByName(a)) throw new RangeError(`unknown architecture "${a}"`);
+  for (const a of arches) if (!archByName(a)) throw new UsageError(`unknown architecture "${a}" (use libseccomp names such as x86_64, aarch64, x86)`);
   const base: Profile = {
     defaultAction: { kind: 'notify' },
     architectures: arches,

@@ -74,7 +74,7 @@ async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOption
     }
     return 0;
   } catch (err) {
-    return reportError(err instanceof RangeError ? new UsageError(err.message) : err, opts.debug === true);
+    return reportError(err, opts.debug === true);
   }
 }
 
