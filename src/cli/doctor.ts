@@ -1,7 +1,8 @@
 // `seccomp-recorder doctor`: what this machine can do, checked for real.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { compatAbiReport } from '../record/abi-probe.js';
@@ -34,6 +35,39 @@ function toolVersion(cmd: string): Check {
   if (r.error) return { name: cmd, ok: false, required: false, detail: 'not installed' };
   const first = `${r.stdout}${r.stderr}`.split('\n').find((l) => l.trim()) ?? '';
   return { name: cmd, ok: r.status === 0, required: false, detail: first.trim() };
+}
+
+/** The first executable `name` on the PATH of `env`. */
+function onPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(':').filter(Boolean)) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) return path;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * auditd's presence and version. auditd has no --version; its package's
+ * `auditctl -v` prints the version of the audit userspace both come from, and
+ * Debian's package database knows it too. Tried in that order.
+ */
+export function auditdCheck(env: NodeJS.ProcessEnv = process.env): Check {
+  const daemon = onPath('auditd', env);
+  if (!daemon) return { name: 'auditd', ok: false, required: false, detail: 'not installed (the audit source then reads the kernel log; apt-get install auditd)' };
+  const run = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000, env });
+    return r.error || r.status !== 0 ? undefined : `${r.stdout}${r.stderr}`;
+  };
+  const fromAuditctl = /version (\S+)/.exec(run('auditctl', ['-v']) ?? '')?.[1];
+  if (fromAuditctl) return { name: 'auditd', ok: true, required: false, detail: `${daemon}, version ${fromAuditctl} (auditctl -v)` };
+  const fromDpkg = run('dpkg-query', ['-W', '-f', '${Version}', 'auditd'])?.trim();
+  if (fromDpkg) return { name: 'auditd', ok: true, required: false, detail: `${daemon}, version ${fromDpkg} (dpkg-query)` };
+  return { name: 'auditd', ok: true, required: false, detail: `${daemon}, version unknown (neither auditctl -v nor dpkg-query answered)` };
 }
 
 export async function runChecks(logger: Logger): Promise<Check[]> {
@@ -87,7 +121,8 @@ export async function runChecks(logger: Logger): Promise<Check[]> {
     required: false,
     detail: yama === undefined ? 'no Yama LSM (pidfd_getfd from a parent allowed)' : `yama ptrace_scope=${yama}${Number(yama) >= 2 ? ' (non-root record will fail to take the listener)' : ''}`,
   });
-  for (const tool of ['runc', 'crun', 'podman', 'strace', 'auditd']) checks.push(toolVersion(tool));
+  for (const tool of ['runc', 'crun', 'podman', 'strace']) checks.push(toolVersion(tool));
+  checks.push(auditdCheck());
   checks.push(...auditChecks());
   return checks;
 }
