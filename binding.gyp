@@ -14,7 +14,8 @@
         "native/bpf_recorder.c",
         "native/bpf_asm.c",
         "native/addon_peercred.c",
-        "native/addon_flock.c"
+        "native/addon_flock.c",
+        "native/audit_scan.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "libraries": ["-lpthread"]

@@ -316,6 +316,7 @@ static napi_value init(napi_env env, napi_value exports)
     napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
     bpf_register(env, exports);
     flock_register(env, exports);
+    audit_scan_register(env, exports);
     return peercred_register(env, exports);
 }
 

@@ -61,5 +61,6 @@ napi_value oci_close(napi_env env, napi_callback_info info);
 napi_value bpf_register(napi_env env, napi_value exports);
 napi_value peercred_register(napi_env env, napi_value exports);
 napi_value flock_register(napi_env env, napi_value exports);
+napi_value audit_scan_register(napi_env env, napi_value exports);
 
 #endif

@@ -4,7 +4,12 @@
 // run (grep is the floor: it only looks for a string). Not a test: it prints
 // figures; nothing here asserts a time.
 //
-//   node scripts/bench-audit.mjs [--size-mb N] [--repeat N] [--gzip]
+//   node scripts/bench-audit.mjs [--size-mb N] [--repeat N] [--gzip] [--rss-size-mb N]
+//
+// Before and after in one run: `--legacy-parser` (every line decoded and parsed
+// as a string, the reader before native/audit_scan.c) against the default.
+// With --rss-size-mb, the max RSS of an import of a log that large (the
+// generated one repeated) against the generated one: memory should stay flat.
 //
 // The log is built from the real lines captured on this machine
 // (test/fixtures/audit/auditd-raw.txt): mostly SECCOMP records with rising serials,
@@ -13,6 +18,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { argOption, median, timeCommand } from './lib/bench-util.mjs';
 import { gzipSync } from 'node:zlib';
 
@@ -23,6 +29,8 @@ const opt = (name, def) => argOption(args, name, def);
 const SIZE_MB = Number(opt('size-mb', 1024));
 const REPEAT = Number(opt('repeat', 3));
 const GZIP = args.includes('--gzip');
+/** Also measure max RSS on a log this large (0: not). */
+const RSS_MB = Number(opt('rss-size-mb', 0));
 const work = mkdtempSync(join(tmpdir(), 'sr-bench-audit-'));
 
 /** Writes ~SIZE_MB of log; returns the number of SECCOMP records in it. */
@@ -71,34 +79,80 @@ const mb = bytes / 1024 / 1024;
 console.log(`  log: ${mb.toFixed(0)} MB, ${records.toLocaleString('en-US')} SECCOMP records (+ other record types)`);
 
 const out = join(work, 'rec.json');
-const importRuns = [];
-const grepRuns = [];
-for (let i = 0; i < REPEAT; i++) {
-  // Alternate, so page-cache warmth favours neither.
-  grepRuns.push(timeIt(['grep', '-c', 'type=SECCOMP', log], { LC_ALL: 'C' }));
-  importRuns.push(timeIt([process.execPath, CLI, 'import-audit', log, '--image', 'bench', '-q', '-o', out]));
-}
-const grepCount = Number(grepRuns[0].stdout.trim());
-const rec = JSON.parse(readFileSync(out, 'utf8'));
-if (rec.stats.notifications !== records || grepCount !== records)
-  throw new Error(`counts disagree: generated ${records}, import-audit ${rec.stats.notifications}, grep ${grepCount}`);
-const imp = median(importRuns.map((r) => r.ms));
-const grp = median(grepRuns.map((r) => r.ms));
+const importArgv = (file, extra = []) => [process.execPath, CLI, 'import-audit', file, '--image', 'bench', '-q', '-o', out, ...extra];
 const nodeStart = median(Array.from({ length: REPEAT }, () => timeIt([process.execPath, CLI, '--version']).ms));
-const line = (label, ms) =>
-  `  ${label.padEnd(26)} ${ms.toFixed(0).padStart(7)} ms  ${Math.round(records / (ms / 1000)).toLocaleString('en-US').padStart(12)} records/s  ${(mb / (ms / 1000)).toFixed(0).padStart(6)} MB/s`;
-console.log(line('import-audit', imp));
-console.log(line('grep -c type=SECCOMP', grp));
-console.log(`  import-audit / grep        ${(imp / grp).toFixed(2)}x   (node start-up alone: ${nodeStart.toFixed(0)} ms, included)`);
+
+/** Runs each argv REPEAT times, interleaved so page-cache warmth favours none; medians in ms. */
+function race(argvs) {
+  const runs = argvs.map(() => []);
+  for (let i = 0; i < REPEAT; i++) argvs.forEach((a, k) => runs[k].push(timeIt(a.argv, a.env)));
+  return runs.map((r) => ({ ms: median(r.map((x) => x.ms)), stdout: r[0].stdout }));
+}
+
+function check(label, count) {
+  if (count !== records) throw new Error(`counts disagree: generated ${records}, ${label} ${count}`);
+}
+
+const row = (label, ms, floorMs, sizeMb, startMs = 0) => {
+  const net = ms - startMs;
+  const rate = (x) => `${Math.round(records / (x / 1000)).toLocaleString('en-US').padStart(11)} rec/s ${(sizeMb / (x / 1000)).toFixed(0).padStart(5)} MB/s`;
+  return `  ${label.padEnd(38)} ${ms.toFixed(0).padStart(7)} ms ${rate(ms)}  ${floorMs ? `${(ms / floorMs).toFixed(2).padStart(6)}x floor` : '            '}${startMs ? `   without node start-up: ${rate(net)}` : ''}`;
+};
+
+function section(file, label, floorArgv, floorEnv) {
+  // Rates are of log text (uncompressed), whatever the file's size on disk.
+  const sizeMb = mb;
+  const fileMb = statSync(file).size / 1024 / 1024;
+  const [floor, before, after] = race([
+    { argv: floorArgv, env: floorEnv },
+    { argv: importArgv(file, ['--legacy-parser']) },
+    { argv: importArgv(file) },
+  ]);
+  check('the floor', Number(floor.stdout.trim()));
+  // Both parsers wrote the same file name: the last run (after) is checked here; the tests compare the two.
+  check('import-audit', JSON.parse(readFileSync(out, 'utf8')).stats.notifications);
+  console.log(`\n  ${label} (${fileMb.toFixed(0)} MB on disk; rates in MB of log text)`);
+  console.log(row(floorArgv.join(' ').includes('zcat') ? 'zcat | grep -c type=SECCOMP' : 'grep -c type=SECCOMP', floor.ms, 0, sizeMb));
+  console.log(row('import-audit --legacy-parser (before)', before.ms, floor.ms, sizeMb, nodeStart));
+  console.log(row('import-audit (after)', after.ms, floor.ms, sizeMb, nodeStart));
+  console.log(`  after is ${(before.ms / after.ms).toFixed(2)}x faster than before; ${(after.ms / floor.ms).toFixed(2)}x the floor (node start-up alone: ${nodeStart.toFixed(0)} ms, included)`);
+}
+
+section(log, 'plain log, against grep -c', ['grep', '-c', 'type=SECCOMP', log], { LC_ALL: 'C' });
 
 if (GZIP) {
   const gz = join(work, 'audit.log.1.gz');
   const w = openSync(gz, 'w');
   writeSync(w, gzipSync(readFileSync(log), { level: 6 }));
   closeSync(w);
-  const zRuns = Array.from({ length: REPEAT }, () => timeIt([process.execPath, CLI, 'import-audit', gz, '--image', 'bench', '-q', '-o', out]).ms);
-  const zgrep = Array.from({ length: REPEAT }, () => timeIt(['sh', '-c', `zcat '${gz}' | grep -c type=SECCOMP`], { LC_ALL: 'C' }).ms);
-  console.log(line('import-audit (gzip)', median(zRuns)));
-  console.log(line('zcat | grep -c', median(zgrep)));
+  section(gz, "gzip'd log, against zcat | grep -c", ['sh', '-c', `zcat '${gz}' | grep -c type=SECCOMP`], { LC_ALL: 'C' });
+}
+
+/** Max RSS of one import (KiB), through GNU time; undefined without it. */
+function maxRss(file) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...importArgv(file)], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  return Number(r.stderr.trim().split('\n').pop());
+}
+
+if (RSS_MB > 0) {
+  const big = join(work, 'big.log');
+  // The generated log repeated: serials restart at each copy (read as a new boot), records as many as asked.
+  const copies = Math.max(1, Math.round(RSS_MB / mb));
+  const fd = openSync(big, 'w');
+  const piece = readFileSync(log);
+  for (let i = 0; i < copies; i++) writeSync(fd, piece);
+  closeSync(fd);
+  const small = maxRss(log);
+  const t0 = process.hrtime.bigint();
+  const large = maxRss(big);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const bigMb = statSync(big).size / 1024 / 1024;
+  if (small === undefined || large === undefined) console.log('\n  max RSS: /usr/bin/time (GNU time) is not available here');
+  else
+    console.log(
+      `\n  max RSS: ${(small / 1024).toFixed(0)} MB on the ${mb.toFixed(0)} MB log, ${(large / 1024).toFixed(0)} MB on a ${bigMb.toFixed(0)} MB log ` +
+        `(${(large / small).toFixed(2)}x for ${(bigMb / mb).toFixed(1)}x the bytes; ${(bigMb / (ms / 1000)).toFixed(0)} MB/s)`,
+    );
 }
 rmSync(work, { recursive: true, force: true });

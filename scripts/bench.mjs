@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--only heavy|realistic|node-cost|agent|audit]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--only heavy|realistic|node-cost|agent|audit]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,7 @@ if (!ONLY || ONLY === 'agent') {
 }
 if (!ONLY || ONLY === 'audit') {
   console.log('');
-  spawnSync(process.execPath, [join(REPO, 'scripts/bench-audit.mjs'), '--size-mb', opt('audit-size-mb', '256'), '--repeat', String(REPEAT)], { stdio: 'inherit' });
+  const auditArgs = ['--size-mb', opt('audit-size-mb', '256'), '--repeat', String(REPEAT), '--gzip', '--rss-size-mb', opt('audit-rss-size-mb', '2048')];
+  spawnSync(process.execPath, [join(REPO, 'scripts/bench-audit.mjs'), ...auditArgs], { stdio: 'inherit' });
 }
 rmSync(work, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 // `seccomp-recorder import-audit FILE... --image NAME [-o rec.json] [--pid N,...] [--comm NAME] [--exe PATH] [--report FILE]`
+import { statSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InputError, UsageError } from '../errors.js';
 import { serializeRecording } from '../profile/recording.js';
@@ -7,6 +8,7 @@ import { importAudit } from '../record/audit/import.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../record/audit/lines.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
+import { formatBytes, formatDuration, ProgressLine } from './progress.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 
 interface ImportAuditOptions extends CommonOptions {
@@ -18,6 +20,8 @@ interface ImportAuditOptions extends CommonOptions {
   report?: string;
   maxLineBytes: string;
   quiet?: boolean;
+  legacyParser?: boolean;
+  progressAfter: string;
 }
 
 function parsePids(values: string[] | undefined): Set<number> | undefined {
@@ -39,6 +43,32 @@ function parseSize(v: string): number {
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+
+/** On a terminal: bytes and files done, records/s, time left; see ProgressLine. */
+function importProgress(files: string[], delayMs: number): { onProgress: (file: number, bytes: number, records: number) => void; done: () => void } {
+  const sizes = files.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0; // the import itself says why it cannot read it
+    }
+  });
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const line = new ProgressLine({ delayMs });
+  return {
+    onProgress: (file, bytes, records) =>
+      line.update(() => {
+        const done = sizes.slice(0, file).reduce((a, b) => a + b, 0) + bytes;
+        const seconds = line.elapsedMs() / 1000;
+        const left = done > 0 ? ((total - done) / done) * seconds * 1000 : Infinity;
+        return (
+          `import-audit: ${formatBytes(done)} of ${formatBytes(total)} (${total ? Math.floor((100 * done) / total) : 100}%), ` +
+          `file ${file + 1} of ${files.length}, ${n(Math.round(records / Math.max(seconds, 0.001)))} records/s, ${formatDuration(left)} left`
+        );
+      }),
+    done: () => line.done(),
+  };
+}
 
 export function formatImportSummary(report: ImportReport, distinct: number, arches: string[], destination: string): string {
   const lines: string[] = [];
@@ -79,7 +109,16 @@ async function runImport(files: string[], opts: ImportAuditOptions): Promise<num
     if (pids) filter.pids = pids;
     if (opts.comm !== undefined) filter.comm = opts.comm;
     if (opts.exe !== undefined) filter.exe = opts.exe;
-    const { recording, report } = await importAudit({ files, image, filter, maxLineBytes: parseSize(opts.maxLineBytes) });
+    const delayMs = Number(opts.progressAfter);
+    if (!Number.isFinite(delayMs) || delayMs < 0) throw new UsageError(`--progress-after: expected milliseconds, got "${opts.progressAfter}"`);
+    const progress = !opts.quiet && ProgressLine.wanted() ? importProgress(files, delayMs) : undefined;
+    let imported;
+    try {
+      imported = await importAudit({ files, image, filter, maxLineBytes: parseSize(opts.maxLineBytes), legacyParser: opts.legacyParser, onProgress: progress?.onProgress });
+    } finally {
+      progress?.done();
+    }
+    const { recording, report } = imported;
     if (opts.report) await writeFileAtomic(opts.report, `${JSON.stringify(report, null, 2)}\n`);
     if (report.logged === 0) {
       const why = [`no type=SECCOMP records with a log action (SCMP_ACT_LOG)${report.filteredOut ? ` for the selected processes (${n(report.filteredOut)} of others)` : ''}`];
@@ -116,7 +155,11 @@ export function importAuditCommandSpec(): Command {
     .option('--exe <path>', 'only records whose exe= is this path')
     .option('--report <file>', 'also write the full import report (JSON): files, skipped lines, denials, loss')
     .addOption(new Option('--max-line-bytes <size>', 'longer lines are counted and skipped').default(String(DEFAULT_MAX_LINE_BYTES)))
-    .option('-q, --quiet', 'no summary on stderr')
+    .option('-q, --quiet', 'no summary or progress on stderr')
+    // For the benchmark: the string parser on every line (the reader before the native scanner).
+    .addOption(new Option('--legacy-parser').hideHelp())
+    // On a terminal, progress shows once the import has run this long (tests set 0).
+    .addOption(new Option('--progress-after <ms>').default('1000').hideHelp())
     .action(async (files: string[], opts: ImportAuditOptions) => {
       process.exitCode = await runImport(files, opts);
     });

@@ -114,6 +114,8 @@ interface Addon {
   bpfCgroup(handle: BpfHandle, cgroup: bigint, op: 'add' | 'ignore' | 'unignore' | 'forget'): void;
   bpfRead(handle: BpfHandle, cgroup: bigint): BpfCgroupRead | null;
   bpfList(handle: BpfHandle): { cgroups: bigint[]; cgroupsFull: number };
+  /** Splits bytes[start, end) into lines and reads auditd's common layouts; see native/audit_scan.c. Returns the lines described in out. */
+  auditScan(bytes: Buffer, start: number, end: number, out: Float64Array, state: Uint8Array): number;
 }
 
 let addon: Addon | undefined;

@@ -7,11 +7,13 @@ import type { Recording } from '../../profile/recording.js';
 import { RECORDING_KIND, RECORDING_VERSION } from '../../profile/recording.js';
 import { TOOL } from '../../version.js';
 import type { FileReadResult } from './lines.js';
-import { DEFAULT_MAX_LINE_BYTES, readFileLines } from './lines.js';
+import type { ReadProgress } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, readFileInto, readFileLines } from './lines.js';
 import type { LossSummary } from './loss.js';
 import { LossTracker } from './loss.js';
 import type { SeccompRecord } from './parse.js';
 import type { StreamStats } from './stream.js';
+import { nativeAuditScan, ScanningSplitter } from './scan.js';
 import { AuditLineHandler } from './stream.js';
 import type { Denial } from './tally.js';
 import { SyscallTally } from './tally.js';
@@ -27,6 +29,10 @@ export interface ImportOptions {
   image: string;
   filter?: RecordFilter;
   maxLineBytes?: number;
+  /** Every line decoded to a string and parsed as one (the reader before the native scanner; kept for the benchmark, and used without the native build). */
+  legacyParser?: boolean;
+  /** Told after each chunk: the index of the file being read, its bytes read so far, SECCOMP records so far. */
+  onProgress?: (fileIndex: number, fileBytesRead: number, records: number) => void;
 }
 
 export interface ImportReport {
@@ -80,15 +86,16 @@ export async function importAudit(opts: ImportOptions): Promise<ImportResult> {
     if (r.time > last) last = r.time;
   });
   const files: ImportReport['files'] = [];
-  for (const path of opts.files) {
+  const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const oversized = () => handler.lineNo++;
+  const scan = opts.legacyParser ? undefined : nativeAuditScan();
+  for (const [index, path] of opts.files.entries()) {
     handler.source = path;
     handler.lineNo = 0;
-    const res = await readFileLines(
-      path,
-      (line) => handler.line(line),
-      opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-      () => handler.lineNo++,
-    );
+    const progress: ReadProgress | undefined = opts.onProgress && ((n) => opts.onProgress!(index, n, handler.stats.seccomp));
+    const res = scan
+      ? await readFileInto(path, new ScanningSplitter(scan, handler, maxLineBytes, oversized), progress)
+      : await readFileLines(path, (line) => handler.line(line), maxLineBytes, oversized, progress);
     if (res.damaged) loss.noteDamaged(`${path}: ${res.damaged}`);
     // Files may come in any order (audit.log, audit.log.1, ...): serial continuity is checked within each.
     loss.endSegment();

@@ -18,12 +18,15 @@ export interface SplitStats {
   bytes: number;
 }
 
+/** A line as bytes[start, end) of a buffer (no newline, no trailing CR); valid only during the call. */
+export type ByteLineHandler = (bytes: Buffer, start: number, end: number) => void;
+
 /**
- * Splits a byte stream into lines; feed it chunks, then end(). Each line is
- * decoded on its own from the bytes: a flat string, which the parser scans
- * faster than a slice of one big chunk string.
+ * Splits a byte stream into lines without decoding them; feed it chunks, then
+ * end(). A line within one chunk is handed over in place; only a line that
+ * straddles chunks is copied.
  */
-export class LineSplitter {
+export class ByteLineSplitter {
   /** Bytes of a line begun in an earlier chunk (copied: callers may reuse their buffers). */
   private carry: Buffer[] = [];
   private carryLength = 0;
@@ -32,10 +35,10 @@ export class LineSplitter {
   readonly stats: SplitStats = { lines: 0, oversized: 0, bytes: 0 };
 
   constructor(
-    private readonly onLine: (line: string) => void,
-    private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    private readonly onBytes: ByteLineHandler,
+    protected readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
     /** Told of each skipped over-long line (keeps line numbers right). */
-    private readonly onOversized?: () => void,
+    protected readonly onOversized?: () => void,
   ) {}
 
   push(chunk: Buffer): void {
@@ -50,10 +53,11 @@ export class LineSplitter {
         this.oversized();
       } else if (this.carryLength) {
         this.carry.push(chunk.subarray(start, nl));
-        this.emit(Buffer.concat(this.carry).toString('latin1'));
+        const line = Buffer.concat(this.carry);
         this.dropCarry();
+        this.emit(line, 0, line.length);
       } else {
-        this.emit(chunk.toString('latin1', start, nl));
+        this.emit(chunk, start, nl);
       }
       start = nl + 1;
     }
@@ -70,7 +74,10 @@ export class LineSplitter {
 
   /** A last line without its newline still counts. */
   end(): void {
-    if (this.carryLength) this.emit(Buffer.concat(this.carry).toString('latin1'));
+    if (this.carryLength) {
+      const line = Buffer.concat(this.carry);
+      this.emit(line, 0, line.length);
+    }
     this.reset();
   }
 
@@ -91,9 +98,16 @@ export class LineSplitter {
     this.dropCarry();
   }
 
-  private emit(line: string): void {
+  private emit(bytes: Buffer, start: number, end: number): void {
     this.stats.lines++;
-    this.onLine(line.charCodeAt(line.length - 1) === 0x0d ? line.slice(0, -1) : line);
+    this.onBytes(bytes, start, end > start && bytes[end - 1] === 0x0d ? end - 1 : end);
+  }
+}
+
+/** Splits a byte stream into lines, each decoded on its own (a flat string, which the parser scans faster than a slice of one big chunk string). */
+export class LineSplitter extends ByteLineSplitter {
+  constructor(onLine: (line: string) => void, maxLineBytes = DEFAULT_MAX_LINE_BYTES, onOversized?: () => void) {
+    super((bytes, start, end) => onLine(bytes.toString('latin1', start, end)), maxLineBytes, onOversized);
   }
 }
 
@@ -114,6 +128,9 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
+/** Told after each chunk read: bytes of the file read so far (compressed bytes for a gzip'd file). */
+export type ReadProgress = (fileBytesRead: number) => void;
+
 /**
  * Calls onLine for every line of the file. A missing or unreadable file is an
  * InputError; a damaged gzip stream is reported in the result, not thrown
@@ -124,19 +141,34 @@ export async function readFileLines(
   onLine: (line: string) => void,
   maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   onOversized?: () => void,
+  onProgress?: ReadProgress,
 ): Promise<FileReadResult> {
+  return readInto(path, new LineSplitter(onLine, maxLineBytes, onOversized), onProgress);
+}
+
+/** Reads the file through a splitter the caller made (e.g. one that scans whole blocks of lines). */
+export async function readFileInto(path: string, splitter: ByteLineSplitter, onProgress?: ReadProgress): Promise<FileReadResult> {
+  return readInto(path, splitter, onProgress);
+}
+
+/** Inflated chunks this large: fewer, bigger hand-overs from zlib's worker thread. */
+const GUNZIP_CHUNK = 1 << 18;
+
+async function readInto(path: string, splitter: ByteLineSplitter, onProgress?: ReadProgress): Promise<FileReadResult> {
   let gzip: boolean;
   try {
     gzip = await isGzip(path);
   } catch (err) {
     throw new InputError(path, [`cannot read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`], err);
   }
-  const splitter = new LineSplitter(onLine, maxLineBytes, onOversized);
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
-  const stream = gzip ? input.pipe(createGunzip()) : input;
+  const stream = gzip ? input.pipe(createGunzip({ chunkSize: GUNZIP_CHUNK })) : input;
   let damaged: string | undefined;
   try {
-    for await (const chunk of stream) splitter.push(chunk as Buffer);
+    for await (const chunk of stream) {
+      splitter.push(chunk as Buffer);
+      onProgress?.(input.bytesRead);
+    }
   } catch (err) {
     if (!gzip || (err as NodeJS.ErrnoException).code?.startsWith('Z_') !== true) {
       input.destroy();

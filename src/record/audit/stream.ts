@@ -38,6 +38,37 @@ export class AuditLineHandler {
     this.handle(parseAuditLine(line));
   }
 
+  /** A line some other reader has parsed already (the native scanner, see scan.ts). */
+  parsed(p: ParsedLine): void {
+    this.lineNo++;
+    this.handle(p);
+  }
+
+  /** parsed() of a SECCOMP record, without its wrapper object. */
+  parsedSeccomp(record: SeccompRecord): void {
+    this.lineNo++;
+    this.stats.lines++;
+    this.seccomp(record);
+  }
+
+  /** parsed() of another auditd record, without its wrapper object. */
+  parsedAudit(node: string, type: string, serial: number, time: number): void {
+    this.lineNo++;
+    this.stats.lines++;
+    this.audit(node, type, serial, time);
+  }
+
+  private seccomp(r: SeccompRecord): void {
+    this.stats.seccomp++;
+    this.loss.noteSerial(r.node, 'SECCOMP', r.serial, r.time);
+    this.onRecord(r);
+  }
+
+  private audit(node: string, type: string, serial: number, time: number): void {
+    this.stats.otherAudit++;
+    this.loss.noteSerial(node, type, serial, time);
+  }
+
   /** A kernel log record whose message starts at `at` (the kmsg reader knows where). */
   kernelLine(line: string, at: number): void {
     this.lineNo++;
@@ -49,13 +80,10 @@ export class AuditLineHandler {
     s.lines++;
     switch (p.kind) {
       case 'seccomp':
-        s.seccomp++;
-        this.loss.noteSerial(p.record.node, 'SECCOMP', p.record.serial, p.record.time);
-        this.onRecord(p.record);
+        this.seccomp(p.record);
         return;
       case 'audit':
-        s.otherAudit++;
-        this.loss.noteSerial(p.node, p.type, p.serial, p.time);
+        this.audit(p.node, p.type, p.serial, p.time);
         return;
       case 'kernel-loss':
         this.loss.noteKernelLoss(p.loss, p.count, p.text);

@@ -52,10 +52,16 @@ export class SyscallTally {
 
   constructor(private readonly namer = new SyscallNamer()) {}
 
+  /** The arch of the last add() and its table: records come in long runs of one arch. */
+  private lastArch = -1;
+  private lastPerArch = new Map<number, number>();
+
   add(auditArch: number, nr: number, count = 1): void {
     this.total += count;
-    let perArch = this.calls.get(auditArch);
+    let perArch = auditArch === this.lastArch ? this.lastPerArch : this.calls.get(auditArch);
     if (!perArch) this.calls.set(auditArch, (perArch = new Map()));
+    this.lastArch = auditArch;
+    this.lastPerArch = perArch;
     perArch.set(nr, (perArch.get(nr) ?? 0) + count);
   }
 
