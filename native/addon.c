@@ -8,20 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "addon_util.h"
-#include "notify_session.h"
-
-struct session_handle {
-    struct sr_session s;
-    napi_threadsafe_function on_end;
-    int started;
-    int destroyed;
-};
+#include "addon_session.h"
 
 /* Reads an optional Int32Array of tuples: 4 = (arch, nr, argA, argB) watches,
  * 2 = (arch, nr) boundary calls. Returns -1 with a pending exception. */
-static int read_watch_list(napi_env env, napi_value obj, const char *key, int width, struct sr_watch **out,
+int sr_read_watch_list(napi_env env, napi_value obj, const char *key, int width, struct sr_watch **out,
                            uint32_t *count)
 {
     bool has = false, is_ta = false;
@@ -74,7 +68,7 @@ static int read_watch_list(napi_env env, napi_value obj, const char *key, int wi
     return 0;
 }
 
-static napi_value session_info(napi_env env, struct sr_session *s)
+napi_value sr_session_info(napi_env env, struct sr_session *s)
 {
     napi_value o;
     napi_create_object(env, &o);
@@ -97,7 +91,7 @@ static void call_on_end(napi_env env, napi_value js_cb, void *context, void *dat
     if (!env || !js_cb)
         return;
     napi_get_undefined(env, &undef);
-    arg = session_info(env, &h->s);
+    arg = sr_session_info(env, &h->s);
     napi_call_function(env, undef, js_cb, 1, &arg, NULL);
 }
 
@@ -119,6 +113,11 @@ static void finalize_handle(napi_env env, void *data, void *hint)
     free(h);
 }
 
+napi_status sr_session_wrap(napi_env env, struct session_handle *h, napi_value *out)
+{
+    return napi_create_external(env, h, finalize_handle, NULL, out);
+}
+
 static struct session_handle *get_handle(napi_env env, napi_value v)
 {
     void *p = NULL;
@@ -127,6 +126,14 @@ static struct session_handle *get_handle(napi_env env, napi_value v)
         return NULL;
     }
     return p;
+}
+
+/* A listener given to start() that will not reach a session is closed: kept
+ * open unserved, its container's notified calls would wait forever. */
+static void close_given(int64_t pid, int64_t listener_fd)
+{
+    if (pid <= 0 && listener_fd >= 0 && listener_fd <= INT32_MAX)
+        close((int)listener_fd);
 }
 
 /* start({pid, targetFd} | {listenerFd}, watches: Int32Array [arch,nr,argA,argB]*,
@@ -160,9 +167,11 @@ static napi_value start(napi_env env, napi_callback_info info)
         napi_throw_range_error(env, "ERR_INVALID_ARG", "start(): need pid and targetFd, or listenerFd");
         return NULL;
     }
-    if (read_watch_list(env, argv[0], "watches", 4, &watches, &nwatches) < 0 ||
-        read_watch_list(env, argv[0], "runtimeBoundary", 2, &boundary, &nboundary) < 0) {
+    /* From here on a given listener is ours: every way out closes it or hands it on. */
+    if (sr_read_watch_list(env, argv[0], "watches", 4, &watches, &nwatches) < 0 ||
+        sr_read_watch_list(env, argv[0], "runtimeBoundary", 2, &boundary, &nboundary) < 0) {
         free(watches);
+        close_given(pid, listener_fd);
         return NULL;
     }
 
@@ -170,6 +179,7 @@ static napi_value start(napi_env env, napi_callback_info info)
     if (!h) {
         free(watches);
         free(boundary);
+        close_given(pid, listener_fd);
         napi_throw_error(env, "ENOMEM", "out of memory");
         return NULL;
     }
@@ -179,6 +189,7 @@ static napi_value start(napi_env env, napi_callback_info info)
         free(watches);
         free(boundary);
         free(h);
+        close_given(pid, listener_fd);
         napi_throw_error(env, "ERR_NATIVE", "cannot create thread-safe function");
         return NULL;
     }
@@ -202,7 +213,7 @@ static napi_value start(napi_env env, napi_callback_info info)
         return NULL;
     }
     h->started = 1;
-    CHECK(napi_create_external(env, h, finalize_handle, NULL, &handle_v));
+    CHECK(sr_session_wrap(env, h, &handle_v));
     return handle_v;
 }
 
@@ -257,6 +268,12 @@ static napi_value drain(napi_env env, napi_callback_info info)
     CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     if (argc < 1 || !(h = get_handle(env, argv[0])))
         return NULL;
+    if (h->destroyed) {
+        /* Its tables and lock are gone: nothing to read, and a caller who
+         * drains after destroying has lost track of the session. */
+        napi_throw_error(env, "ERR_SESSION_DESTROYED", "drain(): the session was destroyed");
+        return NULL;
+    }
     if (argc > 1)
         napi_get_value_bool(env, argv[1], &reset);
     napi_create_object(env, &result);
@@ -270,7 +287,7 @@ static napi_value drain(napi_env env, napi_callback_info info)
     }
     pthread_mutex_unlock(&h->s.lock);
     set(env, result, "entries", list);
-    set(env, result, "info", session_info(env, &h->s));
+    set(env, result, "info", sr_session_info(env, &h->s));
     return result;
 }
 
@@ -312,6 +329,7 @@ static napi_value init(napi_env env, napi_value exports)
         { "destroy", NULL, destroy, NULL, NULL, NULL, napi_default, NULL },
         { "ociListen", NULL, oci_listen, NULL, NULL, NULL, napi_default, NULL },
         { "ociClose", NULL, oci_close, NULL, NULL, NULL, napi_default, NULL },
+        { "ociStats", NULL, oci_stats, NULL, NULL, NULL, napi_default, NULL },
     };
     napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
     bpf_register(env, exports);

@@ -58,6 +58,7 @@ static inline int get_int_prop(napi_env env, napi_value obj, const char *key, in
 
 napi_value oci_listen(napi_env env, napi_callback_info info);
 napi_value oci_close(napi_env env, napi_callback_info info);
+napi_value oci_stats(napi_env env, napi_callback_info info);
 napi_value bpf_register(napi_env env, napi_value exports);
 napi_value peercred_register(napi_env env, napi_value exports);
 napi_value flock_register(napi_env env, napi_value exports);

@@ -202,7 +202,9 @@ int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listene
 {
     int err;
     memset(s, 0, sizeof *s);
-    s->listener = -1;
+    /* Owned from here on, whatever fails below: sr_session_destroy closes it.
+     * A listener nobody serves nor closes would hang its container for good. */
+    s->listener = pid > 0 ? -1 : listener_fd;
     s->pidfd = -1;
     s->stop_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
@@ -225,8 +227,6 @@ int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listene
         if (s->pidfd < 0)
             return errno;
         s->target_fd = target_fd;
-    } else {
-        s->listener = listener_fd;
     }
     s->want_sync_wakeup = sync_wakeup;
     s->capture_exe = capture_exe;

@@ -49,7 +49,8 @@ struct sr_session {
 };
 
 /* pid > 0: take fd target_fd from that process once it exists there.
- * Otherwise listener_fd is used (ownership passes to the session). */
+ * Otherwise listener_fd is used: ownership passes to the session at once, on
+ * failure too (sr_session_destroy, which the caller runs either way, closes it). */
 int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listener_fd,
                      const struct sr_watch *watches, uint32_t nwatches,
                      const struct sr_watch *boundary, uint32_t nboundary, int sync_wakeup,

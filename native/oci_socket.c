@@ -5,6 +5,8 @@
 #include "proc_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,20 +57,31 @@ static void peer_exe(pid_t pid, char *out, size_t outlen)
 /* Tracks whether the bytes so far hold one complete JSON value (object or
  * array): runc keeps the connection open until the container runs, and the
  * container cannot run until its listener is served, so EOF cannot be the
- * end-of-message signal. */
+ * end-of-message signal. Anything but white space before the first '{' or '['
+ * (a stray '}' would otherwise end the message one level early) makes the
+ * message invalid: the reading stops and the connection is refused. */
 struct json_scan {
     int depth;
     int started;
     int in_string;
     int escaped;
     int complete;
+    int invalid;
 };
 
 static void json_scan_feed(struct json_scan *j, const char *p, size_t n)
 {
     size_t i;
-    for (i = 0; i < n && !j->complete; i++) {
+    for (i = 0; i < n && !j->complete && !j->invalid; i++) {
         char ch = p[i];
+        if (!j->started) {
+            if (ch == '{' || ch == '[') {
+                j->depth = 1;
+                j->started = 1;
+            } else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r')
+                j->invalid = 1;
+            continue;
+        }
         if (j->in_string) {
             if (j->escaped)
                 j->escaped = 0;
@@ -80,19 +93,17 @@ static void json_scan_feed(struct json_scan *j, const char *p, size_t n)
         }
         if (ch == '"')
             j->in_string = 1;
-        else if (ch == '{' || ch == '[') {
+        else if (ch == '{' || ch == '[')
             j->depth++;
-            j->started = 1;
-        } else if (ch == '}' || ch == ']') {
-            j->depth--;
-            if (j->started && j->depth <= 0)
+        else if (ch == '}' || ch == ']') {
+            if (--j->depth == 0)
                 j->complete = 1;
         }
     }
 }
 
 /* Reads one connection: data until a complete JSON value (or EOF), descriptors from any message. */
-static void read_connection(int sock, struct sr_oci_connection *c)
+static void read_connection(struct sr_oci_server *srv, int sock, struct sr_oci_connection *c)
 {
     int fds[MAX_FDS_PER_MESSAGE * 4];
     int nfds = 0, overflow_fds = 0, i;
@@ -125,7 +136,7 @@ static void read_connection(int sock, struct sr_oci_connection *c)
         struct iovec iov;
         struct msghdr msg;
         struct cmsghdr *cm;
-        struct pollfd pfd = { sock, POLLIN, 0 };
+        struct pollfd pfd[2] = { { sock, POLLIN, 0 }, { srv->abort_fd, POLLIN, 0 } };
         int64_t left = deadline - sr_now_ms();
         ssize_t n;
 
@@ -133,8 +144,12 @@ static void read_connection(int sock, struct sr_oci_connection *c)
             snprintf(c->error, sizeof c->error, "client sent no end of message within %d ms", SR_OCI_DEADLINE_MS);
             break;
         }
-        if (poll(&pfd, 1, (int)left) <= 0)
+        if (poll(pfd, 2, (int)left) <= 0)
             continue; /* timeout is caught above; EINTR retries */
+        if (pfd[1].revents) {
+            snprintf(c->error, sizeof c->error, "the agent is shutting down");
+            break;
+        }
         if (c->text_len == cap) {
             char *bigger;
             if (cap >= SR_OCI_MAX_MESSAGE) {
@@ -183,6 +198,10 @@ static void read_connection(int sock, struct sr_oci_connection *c)
             break; /* EOF: the runtime closed after sending */
         json_scan_feed(&scan, c->text + c->text_len, (size_t)n);
         c->text_len += (size_t)n;
+        if (scan.invalid) {
+            snprintf(c->error, sizeof c->error, "the state message does not start with a JSON object");
+            break;
+        }
         if (scan.complete && nfds + overflow_fds > 0)
             break;
     }
@@ -212,12 +231,13 @@ static void *connection_main(void *arg)
     struct sr_oci_connection *c = calloc(1, sizeof *c);
     if (c) {
         c->listener_fd = -1;
-        read_connection(job->fd, c);
+        read_connection(srv, job->fd, c);
+        /* The client's socket stays open until the listener is served (or
+         * refused): a runtime waits on it, and serving comes first. */
+        srv->on_connection(srv, c, srv->user); /* takes ownership of c */
     }
     close(job->fd);
     free(job);
-    if (c)
-        srv->on_connection(srv, c, srv->user); /* takes ownership of c */
     pthread_mutex_lock(&srv->lock);
     srv->active--;
     if (srv->active == 0)
@@ -236,72 +256,159 @@ static void refuse(struct sr_oci_server *srv, const char *why)
     srv->on_connection(srv, c, srv->user);
 }
 
+/* Hands one accepted socket to a connection thread (or refuses it). */
+static void dispatch(struct sr_oci_server *srv, int fd)
+{
+    struct conn_job *job;
+    pthread_t t;
+    pthread_attr_t attr;
+    int ok = 0;
+
+    pthread_mutex_lock(&srv->lock);
+    if (srv->active >= SR_OCI_MAX_CONNECTIONS) {
+        srv->refused++;
+        pthread_mutex_unlock(&srv->lock);
+        close(fd);
+        refuse(srv, "too many connections in progress");
+        return;
+    }
+    srv->active++;
+    srv->accepted++;
+    pthread_mutex_unlock(&srv->lock);
+    job = malloc(sizeof *job);
+    if (job) {
+        job->srv = srv;
+        job->fd = fd;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        ok = pthread_create(&t, &attr, connection_main, job) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (!ok) {
+        free(job);
+        close(fd);
+        pthread_mutex_lock(&srv->lock);
+        srv->active--;
+        if (srv->active == 0)
+            pthread_cond_broadcast(&srv->idle);
+        pthread_mutex_unlock(&srv->lock);
+        refuse(srv, "cannot start a connection thread");
+    }
+}
+
+/* Errors of accept4 that say "not now" (no descriptor or memory free), as
+ * opposed to one connection's trouble (ECONNABORTED, EPROTO...). */
+static int accept_starved(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+static void note_accept(struct sr_oci_server *srv, int err)
+{
+    int was;
+    pthread_mutex_lock(&srv->lock);
+    was = srv->accept_failing;
+    srv->accept_failing = err;
+    if (err)
+        srv->accept_errors++;
+    pthread_mutex_unlock(&srv->lock);
+    if (!was != !err && srv->on_accept_state)
+        srv->on_accept_state(srv, err, srv->user);
+}
+
+/* Stopping: the listening socket was shut down (new connects are refused);
+ * take what is still queued, wait for every connection in progress, report. */
+static void wind_down(struct sr_oci_server *srv)
+{
+    int fd;
+    int64_t give_up = sr_now_ms() + SR_OCI_DEADLINE_MS;
+    shutdown(srv->listen_fd, SHUT_RD);
+    for (;;) {
+        fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (accept_starved(errno)) {
+                /* Descriptors may free up as connections end; wait a little, unless told to abort. */
+                struct pollfd pfd = { srv->abort_fd, POLLIN, 0 };
+                note_accept(srv, errno);
+                if (sr_now_ms() > give_up || poll(&pfd, 1, SR_OCI_BACKOFF_MAX_MS) > 0)
+                    break; /* what is still queued is dropped with the socket */
+                continue;
+            }
+            break; /* EAGAIN: the queue is empty */
+        }
+        fcntl(fd, F_SETFL, 0);
+        dispatch(srv, fd);
+    }
+    close(srv->listen_fd);
+    srv->listen_fd = -1;
+    pthread_mutex_lock(&srv->lock);
+    while (srv->active > 0)
+        pthread_cond_wait(&srv->idle, &srv->lock);
+    pthread_mutex_unlock(&srv->lock);
+    if (srv->on_closed)
+        srv->on_closed(srv, srv->user);
+}
+
 static void *accept_main(void *arg)
 {
     struct sr_oci_server *srv = arg;
+    int backoff_ms = 0;
+    pthread_setname_np(pthread_self(), "sr-oci-accept");
     for (;;) {
         struct pollfd pfd[2] = { { srv->listen_fd, POLLIN, 0 }, { srv->stop_fd, POLLIN, 0 } };
         int fd;
-        if (poll(pfd, 2, -1) < 0) {
+        /* While accept4 is starved, wait before the next try instead of
+         * spinning on a socket that stays readable (the queue is not
+         * emptied); queued runtimes wait and are served once descriptors free up. */
+        if (poll(backoff_ms ? &pfd[1] : pfd, backoff_ms ? 1 : 2, backoff_ms ? backoff_ms : -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (pfd[1].revents)
             break;
-        if (!(pfd[0].revents & POLLIN))
+        if (!backoff_ms && !(pfd[0].revents & POLLIN))
             continue;
         fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue; /* EMFILE and friends: the next poll retries */
-        pthread_mutex_lock(&srv->lock);
-        if (srv->active >= SR_OCI_MAX_CONNECTIONS) {
-            srv->refused++;
-            pthread_mutex_unlock(&srv->lock);
-            close(fd);
-            refuse(srv, "too many connections in progress");
+        if (fd < 0) {
+            if (accept_starved(errno)) {
+                note_accept(srv, errno);
+                backoff_ms = backoff_ms ? backoff_ms * 2 : SR_OCI_BACKOFF_MIN_MS;
+                if (backoff_ms > SR_OCI_BACKOFF_MAX_MS)
+                    backoff_ms = SR_OCI_BACKOFF_MAX_MS;
+            } else
+                backoff_ms = 0; /* EAGAIN, ECONNABORTED...: that one connection's business */
             continue;
         }
-        srv->active++;
-        srv->accepted++;
-        pthread_mutex_unlock(&srv->lock);
-        {
-            struct conn_job *job = malloc(sizeof *job);
-            pthread_t t;
-            pthread_attr_t attr;
-            int ok = 0;
-            if (job) {
-                job->srv = srv;
-                job->fd = fd;
-                pthread_attr_init(&attr);
-                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                pthread_attr_setstacksize(&attr, 256 * 1024);
-                ok = pthread_create(&t, &attr, connection_main, job) == 0;
-                pthread_attr_destroy(&attr);
-            }
-            if (!ok) {
-                free(job);
-                close(fd);
-                pthread_mutex_lock(&srv->lock);
-                srv->active--;
-                pthread_mutex_unlock(&srv->lock);
-                refuse(srv, "cannot start a connection thread");
-            }
-        }
+        if (backoff_ms || srv->accept_failing)
+            note_accept(srv, 0);
+        backoff_ms = 0;
+        dispatch(srv, fd);
     }
+    wind_down(srv);
     return NULL;
 }
 
-int sr_oci_server_start(struct sr_oci_server *srv, int listen_fd, sr_oci_cb cb, void *user)
+int sr_oci_server_start(struct sr_oci_server *srv, int listen_fd, sr_oci_cb cb, sr_oci_closed_cb closed,
+                        sr_oci_accept_cb accept_state, void *user)
 {
     memset(srv, 0, sizeof *srv);
     srv->listen_fd = listen_fd;
     srv->on_connection = cb;
+    srv->on_closed = closed;
+    srv->on_accept_state = accept_state;
     srv->user = user;
+    srv->abort_fd = -1;
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->idle, NULL);
     srv->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (srv->stop_fd < 0)
+        return errno;
+    srv->abort_fd = eventfd(0, EFD_CLOEXEC);
+    if (srv->abort_fd < 0)
         return errno;
     if (pthread_create(&srv->thread, NULL, accept_main, srv) != 0)
         return EAGAIN;
@@ -309,23 +416,44 @@ int sr_oci_server_start(struct sr_oci_server *srv, int listen_fd, sr_oci_cb cb, 
     return 0;
 }
 
-void sr_oci_server_stop(struct sr_oci_server *srv)
+void sr_oci_server_request_stop(struct sr_oci_server *srv)
+{
+    uint64_t one = 1;
+    if (srv->stop_fd >= 0)
+        (void)!write(srv->stop_fd, &one, sizeof one);
+}
+
+void sr_oci_server_destroy(struct sr_oci_server *srv)
 {
     uint64_t one = 1;
     if (srv->thread_started) {
-        (void)!write(srv->stop_fd, &one, sizeof one);
+        /* Teardown without waiting for on_closed: connections in progress give up. */
+        sr_oci_server_request_stop(srv);
+        if (srv->abort_fd >= 0)
+            (void)!write(srv->abort_fd, &one, sizeof one);
         pthread_join(srv->thread, NULL);
         srv->thread_started = 0;
     }
-    pthread_mutex_lock(&srv->lock);
-    while (srv->active > 0)
-        pthread_cond_wait(&srv->idle, &srv->lock);
-    pthread_mutex_unlock(&srv->lock);
     if (srv->listen_fd >= 0)
         close(srv->listen_fd);
     if (srv->stop_fd >= 0)
         close(srv->stop_fd);
-    srv->listen_fd = srv->stop_fd = -1;
+    if (srv->abort_fd >= 0)
+        close(srv->abort_fd);
+    srv->listen_fd = srv->stop_fd = srv->abort_fd = -1;
+    pthread_cond_destroy(&srv->idle);
+    pthread_mutex_destroy(&srv->lock);
+}
+
+void sr_oci_server_stats(struct sr_oci_server *srv, struct sr_oci_stats *out)
+{
+    pthread_mutex_lock(&srv->lock);
+    out->accepted = srv->accepted;
+    out->refused = srv->refused;
+    out->accept_errors = srv->accept_errors;
+    out->active = srv->active;
+    out->accept_failing = srv->accept_failing;
+    pthread_mutex_unlock(&srv->lock);
 }
 
 void sr_oci_connection_free(struct sr_oci_connection *c)

@@ -84,8 +84,9 @@ t.test('a socket directory others can write is refused and never re-moded; a fre
   const foreign = join(work, 'foreign');
   mkdirSync(foreign, { mode: 0o755 });
   chownSync(foreign, 65534, 65534);
+  const noHandlers = { connection: () => {}, end: () => {} };
   const listeners: Array<(p: string) => Promise<unknown>> = [
-    async (p) => listenOciSocket(p, () => {}).close(),
+    async (p) => listenOciSocket(p, {}, noHandlers).close(),
     async (p) => (await startApiServer(p, idleApi, quiet)).close(),
   ];
   for (const [i, listen] of listeners.entries()) {
@@ -112,7 +113,7 @@ t.test('a socket directory others can write is refused and never re-moded; a fre
   }
   // And the real /tmp, as in the issue: refused, untouched.
   const before = modeOf('/tmp');
-  t.throws(() => listenOciSocket('/tmp/sr-security-x.sock', () => {}), { constructor: UsageError, message: /writable by everyone/ });
+  t.throws(() => listenOciSocket('/tmp/sr-security-x.sock', {}, noHandlers), { constructor: UsageError, message: /writable by everyone/ });
   t.equal(modeOf('/tmp'), before, '/tmp keeps its mode');
 });
 

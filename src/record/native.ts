@@ -55,14 +55,46 @@ export interface SessionOptions {
   runtimeBoundary?: Int32Array;
 }
 
-/** What the native OCI socket server reports for one connection. */
-export interface RawOciConnection {
-  stateText?: string;
-  listenerFd?: number;
-  error?: string;
-  peerPid: number;
-  /** The peer's executable name, read when it connected (runc, crun, conmon...). */
-  peerExe?: string;
+/**
+ * What the native OCI socket server reports, in order per container: its
+ * connection (served already when `session` is there), later its end; once
+ * after ociClose, 'closed'; and 'accept' when accepting starts failing
+ * (errno) or works again (errno 0).
+ */
+export type RawOciEvent =
+  | {
+      kind: 'connection';
+      stateText?: string;
+      /** The session serving the received listener, started in C before this event. */
+      session?: SessionHandle;
+      sessionId?: number;
+      error?: string;
+      peerPid: number;
+      /** The peer's executable name, read when it connected (runc, crun, conmon...). */
+      peerExe?: string;
+    }
+  | { kind: 'end'; sessionId: number; info: SessionInfo }
+  | { kind: 'closed' }
+  | { kind: 'accept'; errno: number; error?: string };
+
+/** How the runtime socket serves the listeners it receives. */
+export interface OciServeOptions {
+  watches?: Int32Array;
+  runtimeBoundary?: Int32Array;
+  syncWakeup?: number;
+}
+
+/** The native runtime socket's counters. */
+export interface OciStats {
+  accepted: number;
+  /** Refused for want of room (SR_OCI_MAX_CONNECTIONS in progress). */
+  refused: number;
+  /** accept4 failures for want of descriptors or memory (each retried after a back-off). */
+  acceptErrors: number;
+  /** Connections being read now. */
+  inProgress: number;
+  /** errno of the last accept4 when it failed, else 0. */
+  acceptFailing: number;
 }
 
 /** Options of the bpf source's programs (see native/bpf_recorder.h). */
@@ -103,8 +135,10 @@ interface Addon {
   drain(handle: SessionHandle, reset: boolean): { entries: RawEntry[]; info: SessionInfo };
   stop(handle: SessionHandle): void;
   destroy(handle: SessionHandle): void;
-  ociListen(path: string, onConnection: (c: RawOciConnection) => void): OciServerHandle;
+  ociListen(path: string, options: OciServeOptions, onEvent: (e: RawOciEvent) => void): OciServerHandle;
+  /** Asks the server to stop; returns at once, the 'closed' event follows. */
   ociClose(handle: OciServerHandle): void;
+  ociStats(handle: OciServerHandle): OciStats;
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
   /** flock(fd, LOCK_EX|LOCK_NB): true when taken, false when another open file holds it. */

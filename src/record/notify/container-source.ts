@@ -1,16 +1,19 @@
 // The notify container source: one native notify session per runtime
-// connection on the listenerPath socket, started before anything else is done
-// (the container waits on us), drained into the sink on each tick and once
-// more when the container's last task exits. Stopping it waits for live
-// containers: leaving them would fail their notified calls (ENOSYS).
+// connection on the listenerPath socket, started in C before JS hears of the
+// container (the container waits on nobody here), named here, drained into
+// the sink on each tick and once more when the container's last task exits.
+// Stopping it is ordered: the socket stops taking connections, the ones in
+// progress are handed over, then live containers are waited for (leaving them
+// would fail their notified calls: ENOSYS).
 import type { Logger } from 'pino';
 import { archesOfKernel } from '../../seccomp/arch.js';
 import type { ContainerSink, ContainerSource, MetricFamily, Phase } from '../container-source.js';
 import { nameEntries } from '../observations.js';
-import type { NotifyBackend, OciConnection, RawEntry, SessionInfo, SessionRef } from './backend.js';
+import type { NotifyBackend, OciConnection, OciStats, RawEntry, SessionInfo, SessionRef } from './backend.js';
 import { nativeBackend } from './backend.js';
 import { decodeMetadata } from './metadata.js';
 import { parseStateMessage } from './state-message.js';
+import { testBlockMs, blockEventLoop } from './test-hooks.js';
 
 interface LiveSession {
   key: string;
@@ -44,16 +47,21 @@ export function dropReason(error: string): string {
   if (e.includes('within') || e.includes('timed out') || e.includes('stall')) return 'timeout';
   if (e.includes('no container state')) return 'no-state';
   if (e.includes('too many')) return 'overload';
+  if (e.includes('cannot serve the listener')) return 'session-start';
+  if (e.includes('does not start with a json')) return 'not-json';
+  if (e.includes('shutting down')) return 'shutdown';
   return 'other';
 }
 
 export class NotifyContainerSource implements ContainerSource {
   readonly name = 'notify';
   private readonly live = new Map<string, LiveSession>();
-  private seq = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly warnedArch = new Set<number>();
-  private socket: { close(): void } | undefined;
+  private socket: { close(): Promise<void>; stats(): OciStats } | undefined;
+  /** Set when the drain timed out: a container handed over after that is let go at once. */
+  private lettingGo = false;
+  private readonly blockMs = testBlockMs();
   private sink!: ContainerSink;
   private log!: Logger;
   private readonly counts = { notifications: 0, lost: 0 };
@@ -75,12 +83,21 @@ export class NotifyContainerSource implements ContainerSource {
   async start(sink: ContainerSink, log: Logger): Promise<void> {
     this.sink = sink;
     this.log = log;
-    this.socket = this.backend.listen(this.socketPath, (c) => {
+    if (this.blockMs) log.warn({ blockMs: this.blockMs }, 'test hook SECCOMP_RECORDER_TEST_BLOCK_MS: the event loop is blocked on every runtime connection');
+    const guard = (what: string, f: () => void) => {
       try {
-        this.onConnection(c);
+        f();
       } catch (err) {
-        log.error({ peerPid: c.peerPid, reason: (err as Error).message }, 'internal error handling a runtime connection');
+        log.error({ reason: (err as Error).message }, `internal error handling ${what}`);
       }
+    };
+    this.socket = this.backend.listen(this.socketPath, {
+      connection: (c) => guard('a runtime connection', () => this.onConnection(c)),
+      end: (id, info) => guard('the end of a container', () => this.onEnd(`notify-${id}`, info)),
+      acceptState: (errno, error) => {
+        if (errno) log.warn({ reason: error, errno }, 'runtime socket: cannot accept connections; retrying with a back-off (waiting runtimes are served once descriptors free up)');
+        else log.info({}, 'runtime socket: accepting connections again');
+      },
     });
   }
 
@@ -88,9 +105,13 @@ export class NotifyContainerSource implements ContainerSource {
     this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
   }
 
-  /** One runtime connection. Never throws: a bad one costs one log line. */
+  /** One runtime connection, its listener served already. Never throws: a bad one costs one log line. */
   private onConnection(c: OciConnection): void {
-    if (c.error !== undefined || c.listenerFd === undefined) {
+    if (this.blockMs) {
+      blockEventLoop(this.blockMs);
+      this.log.warn({ blockMs: this.blockMs }, 'test hook: the event loop was blocked');
+    }
+    if (c.session === undefined) {
       const reason = c.error ?? 'no listener';
       this.drop(dropReason(reason));
       // Name the container when the state got through, so the refusal can be traced to it.
@@ -99,16 +120,8 @@ export class NotifyContainerSource implements ContainerSource {
       this.log.warn({ peerPid: c.peerPid, ...who, reason }, 'runtime connection refused');
       return;
     }
-    // Serve first: the container's next notified call waits for us.
-    const key = `notify-${++this.seq}`;
-    let ref: SessionRef;
-    try {
-      ref = this.backend.start(c.listenerFd, (info) => this.onEnd(key, info));
-    } catch (err) {
-      this.drop('session-start');
-      this.log.error({ peerPid: c.peerPid, reason: (err as Error).message }, 'cannot serve a received listener');
-      return;
-    }
+    const key = `notify-${c.session.id}`;
+    const ref: SessionRef = { handle: c.session.handle };
     const parsed = parseStateMessage(c.stateText);
     const metadata = parsed.ok ? decodeMetadata(parsed.state.metadata) : undefined;
     const runtime = runtimeOf(c.peerExe, metadata?.runtime);
@@ -119,20 +132,24 @@ export class NotifyContainerSource implements ContainerSource {
       this.drop('bad-state');
       live.log = this.log.child({ peerPid: c.peerPid, runtime });
       live.log.warn({ reason: parsed.problem }, 'unreadable container state: serving its listener without recording');
-      return;
+    } else {
+      const state = parsed.state;
+      live.log = this.log.child({ container: state.containerId });
+      this.sink.started(key, {
+        containerId: state.containerId,
+        runtime,
+        annotations: state.annotations,
+        ...(state.bundle ? { bundles: [state.bundle] } : {}),
+        podman: state.annotations['io.container.manager'] === 'libpod',
+        ...(metadata?.image ? { imageHint: metadata.image } : {}),
+        ...(state.pid ? { pid: state.pid } : {}),
+        uncovered: metadata?.uncovered ?? [],
+      });
     }
-    const state = parsed.state;
-    live.log = this.log.child({ container: state.containerId });
-    this.sink.started(key, {
-      containerId: state.containerId,
-      runtime,
-      annotations: state.annotations,
-      ...(state.bundle ? { bundles: [state.bundle] } : {}),
-      podman: state.annotations['io.container.manager'] === 'libpod',
-      ...(metadata?.image ? { imageHint: metadata.image } : {}),
-      ...(state.pid ? { pid: state.pid } : {}),
-      uncovered: metadata?.uncovered ?? [],
-    });
+    if (this.lettingGo) {
+      live.log.warn({}, 'handed over after the drain timeout: stopping its listener (its notified syscalls now fail with ENOSYS)');
+      this.stopSession(live);
+    }
   }
 
   tick(): void {
@@ -199,32 +216,59 @@ export class NotifyContainerSource implements ContainerSource {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private stopSession(live: LiveSession): void {
+    try {
+      this.backend.stop(live.ref);
+    } catch (err) {
+      live.log.error({ reason: (err as Error).message }, 'cannot stop the notify session');
+    }
+  }
+
+  /**
+   * In order, and never blocking the event loop: the socket refuses new
+   * connections at once; connections already accepted finish (a stalled one
+   * at its deadline) and their containers are handed over; `closed` resolves
+   * after the last of them, so "idle" is only judged once none can still come.
+   * Live containers are served until they end or `drainMs` passes; then their
+   * listeners are let go (ENOSYS from then on), late arrivals too.
+   */
   async stop(drainMs: number): Promise<void> {
-    this.socket?.close();
+    const closed = this.socket?.close() ?? Promise.resolve();
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
-      this.whenIdle().then(() => false),
+      closed.then(() => this.whenIdle()).then(() => false),
       new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), drainMs))),
     ]);
     clearTimeout(deadline);
-    if (timedOut && this.live.size) {
-      this.log.warn({ liveContainers: this.live.size }, 'drain timeout: stopping the listeners of containers still running (their notified syscalls now fail with ENOSYS)');
-      for (const live of this.live.values()) {
-        try {
-          this.backend.stop(live.ref);
-        } catch (err) {
-          live.log.error({ reason: (err as Error).message }, 'cannot stop the notify session');
-        }
+    if (timedOut) {
+      this.lettingGo = true;
+      if (this.live.size) {
+        this.log.warn({ liveContainers: this.live.size }, 'drain timeout: stopping the listeners of containers still running (their notified syscalls now fail with ENOSYS)');
+        for (const live of this.live.values()) this.stopSession(live);
       }
+      await closed;
       await this.whenIdle();
     }
   }
 
   metrics(): MetricFamily[] {
+    const stats = this.socket?.stats();
     return [
       { name: 'seccomp_recorder_live_listeners', help: 'Seccomp listeners being served now.', type: 'gauge', samples: [{ value: this.live.size }] },
       { name: 'seccomp_recorder_notifications_total', help: 'Notifications answered (CONTINUE) since the agent started.', type: 'counter', samples: [{ value: this.counts.notifications }] },
       { name: 'seccomp_recorder_lost_notifications_total', help: 'Notifications answered but not counted (native table out of memory).', type: 'counter', samples: [{ value: this.counts.lost }] },
+      {
+        name: 'seccomp_recorder_runtime_connections_in_progress',
+        help: 'Runtime socket connections being read now (each has a 5 s deadline).',
+        type: 'gauge',
+        samples: [{ value: stats?.inProgress ?? 0 }],
+      },
+      {
+        name: 'seccomp_recorder_runtime_accept_errors_total',
+        help: 'Runtime socket accept failures for want of descriptors or memory (retried after a back-off; waiting runtimes are served once it works).',
+        type: 'counter',
+        samples: [{ value: stats?.acceptErrors ?? 0 }],
+      },
       {
         name: 'seccomp_recorder_dropped_connections_total',
         help: 'Runtime connections refused or not recorded, by reason.',
