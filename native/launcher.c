@@ -33,6 +33,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,6 @@ extern char **environ;
 #define EXIT_SETUP 125
 #define EXIT_CANNOT_EXEC 126
 #define EXIT_NOT_FOUND 127
-#define MAX_BPF_INSNS 65536 /* BPF_MAXINSNS is 4096; libseccomp may chain */
 
 static int status_fd = -1;
 
@@ -135,9 +135,13 @@ static struct sock_filter *read_program(const char *file, unsigned short *len)
     size_t got = 0;
     if (fd < 0)
         fail("setup", "cannot open filter program", errno, EXIT_SETUP);
-    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
-        st.st_size / sizeof(struct sock_filter) > MAX_BPF_INSNS)
+    if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0)
         fail("setup", "filter program has an invalid size", EINVAL, EXIT_SETUP);
+    /* One filter is at most BPF_MAXINSNS (4096) instructions: the kernel
+     * refuses more, and sock_fprog.len (an unsigned short) could not even
+     * say 65536 (it would wrap to 0). Refused here, by name. */
+    if ((uint64_t)st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+        fail("setup", "filter program has more instructions than the kernel takes in one filter (4096)", E2BIG, EXIT_SETUP);
     insns = malloc((size_t)st.st_size);
     if (!insns)
         fail("setup", "out of memory", ENOMEM, EXIT_SETUP);

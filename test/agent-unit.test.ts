@@ -266,6 +266,9 @@ t.test('metrics text: help, type, sorted and escaped labels', async (t) => {
   t.equal(dropReason('3 file descriptors were sent, expected one'), 'several-fds');
   t.equal(dropReason('client sent no end of message within 5000 ms'), 'timeout');
   t.equal(dropReason('message larger than 1048576 bytes'), 'too-large');
+  t.equal(dropReason('cannot serve the listener: Too many open files'), 'session-start', 'not "overload" for its "too many"');
+  t.equal(dropReason('the state message does not start with a JSON object'), 'not-json');
+  t.equal(dropReason('the agent is shutting down'), 'shutdown');
 });
 
 t.test('recording profile for runc: NOTIFY on every known name but write, ALLOW (or LOG) default', async (t) => {

@@ -39,6 +39,7 @@ function runtimeOf(peerExe: string | undefined, fallback: string | undefined): s
 /** A short, bounded label for why a runtime connection was refused. */
 export function dropReason(error: string): string {
   const e = error.toLowerCase();
+  if (e.includes('shutting down')) return 'shutdown';
   if (e.includes('peer is not root')) return 'peer-not-root';
   if (e.includes('no file descriptor')) return 'no-fd';
   if (e.includes('file descriptors were sent')) return 'several-fds';
@@ -46,10 +47,9 @@ export function dropReason(error: string): string {
   if (e.includes('larger than')) return 'too-large';
   if (e.includes('within') || e.includes('timed out') || e.includes('stall')) return 'timeout';
   if (e.includes('no container state')) return 'no-state';
-  if (e.includes('too many')) return 'overload';
   if (e.includes('cannot serve the listener')) return 'session-start';
+  if (e.includes('too many')) return 'overload';
   if (e.includes('does not start with a json')) return 'not-json';
-  if (e.includes('shutting down')) return 'shutdown';
   return 'other';
 }
 
