@@ -3,7 +3,6 @@
 // survive: bad JSON, no fd, several fds, a non-seccomp fd, an oversized
 // payload, clients that stall. Also 200 containers at once, draining on
 // SIGTERM, and kill -9.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -12,33 +11,11 @@ import { nativeBuildStatus } from '../src/record/native.js';
 import { nativeArchName } from '../src/seccomp/arch.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { eventually, startAgent } from './helpers/agent-process.js';
-import { fixture, hasCommand } from './helpers/fixtures.js';
+import { client } from './helpers/agent-client.js';
+import { hasCommand } from './helpers/fixtures.js';
 
 const ARCH = nativeArchName();
 const skip = !nativeBuildStatus().ok ? 'the native part is not built (npm run build)' : !hasCommand('gcc') ? 'gcc is not installed' : false;
-
-interface Client {
-  exit: Promise<number | null>;
-  running(): boolean;
-  stderr(): string;
-  kill(): void;
-}
-
-/** `hold`: milliseconds, or a file path the workload waits for (no timing involved). */
-function client(agent: AgentProcess, mode: string, id: string, image: string, calls = 3, hold: number | string = 0): Client {
-  const bin = fixture('agent-client', ['-lseccomp']);
-  const child = spawn(bin, [agent.socket, mode, id, image, String(calls), String(hold)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  let done = false;
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exit = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      done = true;
-      resolve(code);
-    }),
-  );
-  return { exit, running: () => !done, stderr: () => stderr, kill: () => child.kill('SIGKILL') };
-}
 
 const show = (agent: AgentProcess, image: string) => agent.json<ImageDetail>('GET', `/v1/recordings/${encodeURIComponent(image)}`);
 const metric = async (agent: AgentProcess, line: RegExp) => {

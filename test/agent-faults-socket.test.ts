@@ -4,7 +4,7 @@
 // running agent); with its event loop blocked (test hook); and shut down while
 // connections are in progress. Each checks that nothing recorded is lost and
 // no container is harmed beyond what docs/agent.md promises.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -15,38 +15,16 @@ import { nativeBuildStatus } from '../src/record/native.js';
 import { nativeArchName } from '../src/seccomp/arch.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { eventually, startAgent } from './helpers/agent-process.js';
+import { client } from './helpers/agent-client.js';
 import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand } from './helpers/fixtures.js';
+import { hasCommand } from './helpers/fixtures.js';
 
 const ARCH = nativeArchName();
 const skip = !nativeBuildStatus().ok ? 'the native part is not built (npm run build)' : !hasCommand('gcc') ? 'gcc is not installed' : false;
 const prlimitSkip = skip || (process.getuid?.() !== 0 ? 'needs root (prlimit on the agent)' : !hasCommand('prlimit') ? 'prlimit is not installed (apt-get install util-linux)' : false);
 const runcSkip = skip || containerSkipReason('runc');
-
-interface Client {
-  exit: Promise<number | null>;
-  running(): boolean;
-  stderr(): string;
-  kill(): void;
-}
-
-/** The stand-in runtime (test/fixtures/agent-client.c). */
-function client(agent: AgentProcess, mode: string, id: string, image: string, calls = 3, hold: number | string = 0, gate?: string): Client {
-  const bin = fixture('agent-client', ['-lseccomp']);
-  const child = spawn(bin, [agent.socket, mode, id, image, String(calls), String(hold), ...(gate ? [gate] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  let done = false;
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exit = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      done = true;
-      resolve(code);
-    }),
-  );
-  return { exit, running: () => !done, stderr: () => stderr, kill: () => child.kill('SIGKILL') };
-}
 
 const show = (agent: AgentProcess, image: string) => agent.json<ImageDetail>('GET', `/v1/recordings/${encodeURIComponent(image)}`);
 const metricsText = async (agent: AgentProcess) => (await agent.raw('GET', '/metrics')).body;
@@ -85,7 +63,19 @@ function softNofile(pid: number): number {
   const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
   return Number(line.trim().split(/\s+/)[3]);
 }
-const setSoftNofile = (pid: number, n: number) => execFileSync('prlimit', ['--pid', String(pid), `--nofile=${n}:`]);
+/** Lowers the running process's soft RLIMIT_NOFILE to `n`; the function returned puts it back (once). */
+function lowerNofile(t: { teardown(f: () => void): void }, pid: number, n: number): () => void {
+  const original = softNofile(pid);
+  const set = (v: number) => execFileSync('prlimit', ['--pid', String(pid), `--nofile=${v}:`]);
+  set(n);
+  let restored = false;
+  const restore = () => {
+    if (!restored) set(original);
+    restored = true;
+  };
+  t.teardown(restore);
+  return restore;
+}
 
 /** utime + stime of one thread, in clock ticks. */
 function threadTicks(pid: number, tid: string): number {
@@ -105,15 +95,8 @@ t.test('a listener whose session cannot start is closed: the container fails at 
   await agent.waitForLog((l) => l.msg === 'container finished' && l.container === 'warm-1');
   // Room for exactly two more descriptors: the connection and the listener it
   // brings. Serving it needs a third (the session's eventfd): that fails.
-  const original = softNofile(pid);
   const [, second] = freeFds(pid, 2);
-  setSoftNofile(pid, second + 1);
-  let restored = false;
-  const restore = () => {
-    if (!restored) setSoftNofile(pid, original);
-    restored = true;
-  };
-  t.teardown(restore);
+  const restore = lowerNofile(t, pid, second + 1);
   const c = client(agent, 'good', 'cannot-serve', 'test/fail-start:1', 1);
   t.teardown(() => c.kill());
   const refused = await agent.waitForLog((l) => l.msg === 'runtime connection refused' && l.container === 'cannot-serve');
@@ -135,15 +118,8 @@ t.test('accept4 without descriptors (EMFILE): the socket thread backs off, count
   const pid = agent.child.pid!;
   const tid = threadNamed(pid, 'sr-oci-accept');
   t.ok(tid, 'the accept thread is named sr-oci-accept');
-  const original = softNofile(pid);
   const [lowest] = freeFds(pid, 1);
-  setSoftNofile(pid, lowest); // no descriptor can be made at all
-  let restored = false;
-  const restore = () => {
-    if (!restored) setSoftNofile(pid, original);
-    restored = true;
-  };
-  t.teardown(restore);
+  const restore = lowerNofile(t, pid, lowest); // no descriptor can be made at all
   const waiting = client(agent, 'good', 'waits-1', 'test/emfile:1', 4);
   t.teardown(() => waiting.kill());
   await agent.waitForLog((l) => String(l.msg).startsWith('runtime socket: cannot accept connections'));
