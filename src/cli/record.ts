@@ -7,8 +7,10 @@ import { minimalProfile } from '../profile/minimal.js';
 import { serializeOci } from '../profile/oci.js';
 import { serializeRecording } from '../profile/recording.js';
 import { commandSource, SOURCE_CHOICES } from '../record/sources.js';
-import { buildKnownFilter, newObservations } from '../record/known.js';
-import { UsageError } from '../errors.js';
+import { buildKnownFilter, hottestFirst, newObservations } from '../record/known.js';
+import { InputError, UsageError } from '../errors.js';
+import { loadInputFile } from '../profile/merge.js';
+import type { Recording } from '../profile/recording.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { loggerFor, reportError, withCommonOptions, writeStdout } from './common.js';
@@ -20,6 +22,7 @@ interface RecordOptions extends CommonOptions {
   quiet?: boolean;
   syncWakeup: boolean;
   known: string[];
+  knownCounts: string[];
   failOnNew?: boolean;
   source: string;
 }
@@ -40,6 +43,7 @@ export function recordCommandSpec(): Command {
     .option('-o, --output <file>', 'write the profile here (atomically) instead of stdout')
     .option('--save-recording <file>', 'also save the raw recording (for generate/merge later)')
     .option('--known <profile>', 'incremental: calls this profile allows run unrecorded at full speed; only new ones are recorded (repeatable; OCI JSON or SPO YAML)', collect, [])
+    .option('--known-counts <recording>', 'with --known: test the syscalls this saved recording saw most often first in the filter (repeatable; record --save-recording)', collect, [])
     .option('--fail-on-new', 'with --known: exit 1 when anything new was seen (after writing the output)')
     .option('--source <source>', `how calls are seen: ${SOURCE_CHOICES.join(', ')}`, 'auto')
     .option('-q, --quiet', 'no summary on stderr')
@@ -51,12 +55,20 @@ export function recordCommandSpec(): Command {
   return withCommonOptions(cmd);
 }
 
+function loadCounts(file: string): Recording {
+  const input = loadInputFile(file);
+  if (input.kind !== 'recording') throw new InputError(input.file, ['--known-counts: this is a profile, not a recording (record --save-recording FILE writes one)']);
+  return input.recording;
+}
+
 async function runRecord(command: string[], opts: RecordOptions): Promise<number> {
   try {
     const logger = loggerFor(opts);
     const known: LoadedProfile[] = opts.known.map((f) => loadProfile(f));
     if (known.length && opts.source === 'bpf') throw new UsageError('--known installs a filter that only the notify source uses; drop --source bpf');
-    const filter = known.length ? buildKnownFilter(known.map((k) => k.profile), logger) : undefined;
+    if (opts.knownCounts.length && !known.length) throw new UsageError('--known-counts orders the filter of --known: give --known too');
+    const counted = opts.knownCounts.map(loadCounts);
+    const filter = known.length ? buildKnownFilter(known.map((k) => k.profile), logger, hottestFirst(counted)) : undefined;
     let recorded;
     try {
       const source = commandSource(opts.source === 'auto' && known.length ? 'notify' : opts.source, logger);

@@ -30,6 +30,7 @@ import {
   ruleAddArray,
   SCMP_CMP,
   SCMP_FLTATR,
+  syscallPriority,
 } from './libseccomp.js';
 
 const EEXIST = 17;
@@ -62,6 +63,12 @@ export interface CompileOptions {
   pfc?: boolean;
   /** Action for calls of an arch the filter lacks (libseccomp's default: KILL_THREAD). Complain mode uses NOTIFY. */
   badArch?: Action;
+  /**
+   * Syscall names to test first, hottest first (seccomp_syscall_priority):
+   * the filter's verdicts do not change, only the order of its comparisons.
+   * Without the binary-tree optimisation, which orders by number instead.
+   */
+  hottestFirst?: string[];
 }
 
 export interface CompileProblem {
@@ -118,6 +125,17 @@ const FLAG_ATTRS: Record<string, number | undefined> = {
   SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: SCMP_FLTATR.CTL_WAITKILL,
 };
 
+/** The first 255 names get priorities 255, 254, ... in order; the rest keep libseccomp's own. */
+function setPriorities(ctx: FilterContext, hottestFirst: string[]): void {
+  let priority = 255;
+  for (const name of hottestFirst) {
+    if (priority === 0) return;
+    const nr = nativeSyscallNumber(name);
+    if (nr === undefined) continue;
+    check(syscallPriority(ctx, nr, priority--), `seccomp_syscall_priority(${name})`);
+  }
+}
+
 /** Builds the filter in libseccomp and exports it; never loads it. */
 export function compileProfile(profile: FilterProfile, opts: CompileOptions = {}): CompiledFilter {
   const ctx = initFilter(actionValue(effectiveDefaultAction(profile)));
@@ -135,7 +153,7 @@ export function compileProfile(profile: FilterProfile, opts: CompileOptions = {}
     });
     const adds = runcRuleAdds(profile);
     const pairs = profile.rules.reduce((n, r) => n + r.names.length, 0);
-    const optimized = pairs > OPTIMIZE_ABOVE && attrSet(ctx, SCMP_FLTATR.CTL_OPTIMIZE, 2) === 0;
+    const optimized = !opts.hottestFirst?.length && pairs > OPTIMIZE_ABOVE && attrSet(ctx, SCMP_FLTATR.CTL_OPTIMIZE, 2) === 0;
     const rc = attrSet(ctx, SCMP_FLTATR.CTL_NNP, 0);
     if (rc < 0) throw new SeccompError(`seccomp_attr_set(CTL_NNP) failed: ${errnoName(-rc)}`, errnoName(-rc));
 
@@ -151,6 +169,7 @@ export function compileProfile(profile: FilterProfile, opts: CompileOptions = {}
       const r = ruleAddArray(ctx, add.value, nr, add.conditions.map(toArgCmp));
       if (r < 0) problems.push({ path: `syscalls[${add.ruleIndex}]`, message: `${add.name}: seccomp_rule_add_array failed: ${errnoName(-r)}` });
     }
+    setPriorities(ctx, opts.hottestFirst ?? []);
     const bpf = exportBpf(ctx);
     const out: CompiledFilter = {
       bpf,

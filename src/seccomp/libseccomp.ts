@@ -30,6 +30,7 @@ interface Bindings {
   seccomp_arch_resolve_name(name: string): number;
   seccomp_attr_set(ctx: unknown, attr: number, value: number): number;
   seccomp_rule_add_array(ctx: unknown, action: number, syscall: number, count: number, args: object[] | null): number;
+  seccomp_syscall_priority(ctx: unknown, syscall: number, priority: number): number;
   seccomp_export_bpf(ctx: unknown, fd: number): number;
   seccomp_export_pfc(ctx: unknown, fd: number): number;
   seccomp_syscall_resolve_num_arch(token: number, nr: number): string | null;
@@ -71,6 +72,7 @@ function load(): Bindings {
     seccomp_rule_add_array: lib.func(
       'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const scmp_arg_cmp *arg_array)',
     ),
+    seccomp_syscall_priority: lib.func('int seccomp_syscall_priority(void *ctx, int syscall, uint8_t priority)'),
     seccomp_export_bpf: lib.func('int seccomp_export_bpf(void *ctx, int fd)'),
     seccomp_export_pfc: lib.func('int seccomp_export_pfc(void *ctx, int fd)'),
     seccomp_syscall_resolve_num_arch: lib.func('seccomp_heap_str seccomp_syscall_resolve_num_arch(uint32_t arch_token, int num)'),
@@ -183,6 +185,11 @@ export function attrSet(ctx: FilterContext, attr: number, value: number): number
 export function ruleAddArray(ctx: FilterContext, action: number, syscall: number, conditions: readonly ScmpArgCmp[]): number {
   const args = conditions.map((c) => ({ arg: c.arg, op: c.op, datum_a: c.datumA, datum_b: c.datumB }));
   return load().seccomp_rule_add_array(ctx, action >>> 0, syscall, args.length, args.length ? args : null);
+}
+
+/** Raw return (0 or -errno) of seccomp_syscall_priority: 255 is tested first, 0 last (a hint libseccomp may reorder within). */
+export function syscallPriority(ctx: FilterContext, syscall: number, priority: number): number {
+  return load().seccomp_syscall_priority(ctx, syscall, priority);
 }
 
 /**
