@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--only heavy|realistic|node-cost|agent|audit]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--only heavy|realistic|exec|node-cost|agent|audit]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,11 +89,34 @@ for (const c of cases) {
   const lessFile = join(work, `${c.key}.less.json`);
   writeFileSync(lessFile, JSON.stringify(knownProfile));
   const knownRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', knownFile, '--', ...c.cmd]);
+  const knownHot = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', knownFile, '--known-counts', rec, '--', ...c.cmd]);
+  // The filter alone: the known profile enforced by `run` (no listener, no supervisor loop).
+  const filterOnly = measure([process.execPath, CLI, 'run', '-q', '--profile', knownFile, '--', ...c.cmd]);
   const lessRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', lessFile, '--', ...c.cmd]);
   const report = spawnSync(process.execPath, [CLI, 'record', '-o', '/dev/null', '--known', lessFile, '--', ...c.cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const reported = /new syscalls? beyond [^:]*: (.*)/.exec(report.stderr)?.[1] ?? 'nothing';
-  console.log(`  record --known (covering)       ${knownRun.toFixed(0).padStart(8)} ms   /plain ${r(knownRun, plain)}   (/plain minus node start-up ${r(knownRun - nodeStart, plain)})`);
-  console.log(`  record --known (minus ${rarest}) ${lessRun.toFixed(0).padStart(8)} ms   /plain ${r(lessRun, plain)}   reported new: ${reported}`);
+  const perCall = (ms) => (((ms - nodeStart - plain) * 1000) / notifications).toFixed(3);
+  console.log(`  record --known (before: libseccomp's order) ${knownRun.toFixed(0).padStart(6)} ms   /plain ${r(knownRun, plain)}   (/plain minus node start-up ${r(knownRun - nodeStart, plain)})`);
+  console.log(`  record --known --known-counts (after)       ${knownHot.toFixed(0).padStart(6)} ms   /plain ${r(knownHot, plain)}   (/plain minus node start-up ${r(knownHot - nodeStart, plain)})`);
+  console.log(`  the filter alone (run --profile known)      ${filterOnly.toFixed(0).padStart(6)} ms   /plain minus node start-up ${r(filterOnly - nodeStart, plain)}   ≈ ${perCall(filterOnly)} µs a call over ${notifications.toLocaleString('en-US')} calls`);
+  console.log(`  record --known (minus ${rarest})`.padEnd(46) + ` ${lessRun.toFixed(0).padStart(6)} ms   /plain ${r(lessRun, plain)}   reported new: ${reported}`);
+}
+if (!ONLY || ONLY === 'exec') {
+  // execve is always notified, even under --known: what that costs a workload that execs often.
+  const EXECS = Number(opt('exec-count', 10000));
+  const loop = sh(`i=0; while [ $i -lt ${EXECS} ]; do /bin/true; i=$((i+1)); done`);
+  const known = join(work, 'exec.known.json');
+  const execRec = join(work, 'exec.rec.json');
+  timeIt([process.execPath, CLI, 'record', '-q', '-o', known, '--save-recording', execRec, '--', ...loop]);
+  const plain = measure(loop);
+  const nodeStart = measure([process.execPath, CLI, '--version']);
+  const knownRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', known, '--known-counts', execRec, '--', ...loop]);
+  const fullRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--', ...loop]);
+  const per = (ms) => (((ms - nodeStart - plain) * 1000) / EXECS).toFixed(0);
+  console.log(`\nexec hand-over: sh loop running /bin/true ${EXECS.toLocaleString('en-US')} times`);
+  console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms   ${((plain * 1000) / EXECS).toFixed(0)} µs an iteration`);
+  console.log(`  record --known        ${knownRun.toFixed(0).padStart(8)} ms   /plain minus node start-up ${((knownRun - nodeStart) / plain).toFixed(2)}x   ≈ ${per(knownRun)} µs more an exec`);
+  console.log(`  record (everything)   ${fullRun.toFixed(0).padStart(8)} ms   /plain minus node start-up ${((fullRun - nodeStart) / plain).toFixed(2)}x   ≈ ${per(fullRun)} µs more an exec`);
 }
 if (!ONLY || ONLY === 'node-cost') {
   if (BPF_OK) {
