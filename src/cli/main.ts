@@ -13,6 +13,7 @@ import { generateCommandSpec } from './generate.js';
 import { importAuditCommandSpec } from './import-audit.js';
 import { lintCommandSpec } from './lint.js';
 import { mergeCommandSpec } from './merge.js';
+import { patchCommandSpec } from './patch.js';
 import { recordCommandSpec } from './record.js';
 import { runCommandSpec } from './run.js';
 import { validateCommandSpec } from './validate.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   program.addCommand(recordingsCommandSpec());
   program.addCommand(importAuditCommandSpec());
   program.addCommand(lintCommandSpec());
+  program.addCommand(patchCommandSpec());
   for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

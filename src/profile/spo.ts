@@ -103,3 +103,28 @@ function bigintsFromMarkers(v: unknown): unknown {
   if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bigintsFromMarkers(x)]));
   return v;
 }
+
+/** SPO's ProfileBinding API version (the kind has no v1 yet). */
+export const SPO_BINDING_VERSION = 'v1alpha1';
+
+export interface BindingOptions {
+  name: string;
+  namespace?: string;
+  /** The image as Pods write it: the operator's webhook sets the profile on containers running exactly this image. */
+  image: string;
+  /** The SeccompProfile's metadata.name. */
+  profileName: string;
+}
+
+/** An SPO ProfileBinding manifest binding `image` to a SeccompProfile (deterministic YAML). */
+export function serializeProfileBinding(opts: BindingOptions): string {
+  const metadata: Record<string, unknown> = { name: opts.name };
+  if (opts.namespace) metadata.namespace = opts.namespace;
+  const doc = {
+    apiVersion: `${SPO_GROUP}/${SPO_BINDING_VERSION}`,
+    kind: 'ProfileBinding',
+    metadata,
+    spec: { profileRef: { kind: 'SeccompProfile', name: opts.profileName }, image: opts.image },
+  };
+  return YAML.stringify(doc, { lineWidth: 0 });
+}
