@@ -168,7 +168,10 @@ t.test('--kubelet-root and --recording: a Localhost profile missing, or denying 
   const short = await runCli(['lint', '--kubelet-root', root, '--recording', `docker.io/library/busybox:1.36=${rec}`, '-'], { input: CLEAN });
   t.equal(short.code, 1, short.stderr);
   t.match(short.stdout, /\[localhost-profile-uncovered\] Pod\/clean container "app": seccomp-recorder\/busybox\.json denies what was recorded for busybox:1\.36: openat/);
-  const bad = await runCli(['lint', '--recording', 'no-equals-sign', '-'], { input: CLEAN });
+  const noRoot = await runCli(['lint', '--recording', `docker.io/library/busybox:1.36=${rec}`, '-'], { input: CLEAN });
+  t.equal(noRoot.code, 2, 'a recording without --kubelet-root would check nothing: refused');
+  t.match(noRoot.stderr, /give --kubelet-root/);
+  const bad = await runCli(['lint', '--kubelet-root', root, '--recording', 'no-equals-sign', '-'], { input: CLEAN });
   t.equal(bad.code, 2);
   t.match(bad.stderr, /--recording expects IMAGE=VALUE/);
 });
@@ -193,7 +196,7 @@ t.test('--agent: what the agent recorded for the image decides coverage', { skip
   const enough = kubeletWithBusyboxProfile(['read', 'write', 'exit_group', 'nanosleep']);
   const ok = await runCli(['lint', '--agent', '--api-socket', agent.apiSocket, '--kubelet-root', enough, '-'], { input: CLEAN });
   t.equal(ok.code, 0, ok.stdout + ok.stderr);
-  const noAgent = await runCli(['lint', '--agent', '--api-socket', join(dir, 'nothing.sock'), '-'], { input: CLEAN });
+  const noAgent = await runCli(['lint', '--agent', '--kubelet-root', root, '--api-socket', join(dir, 'nothing.sock'), '-'], { input: CLEAN });
   t.equal(noAgent.code, 1);
   t.match(noAgent.stderr, /^error: no agent socket at /);
 });

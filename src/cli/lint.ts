@@ -1,6 +1,7 @@
 // `seccomp-recorder lint FILE... | -`: Pod security checks of Kubernetes manifests (text, JSON, SARIF).
 import { Command, Option } from 'commander';
 import { DEFAULT_API_SOCKET } from '../agent/client.js';
+import { UsageError } from '../errors.js';
 import { failingFindings, lintManifests } from '../k8s/lint.js';
 import type { LintFormat } from '../k8s/lint-output.js';
 import { LINT_FORMATS, renderLint } from '../k8s/lint-output.js';
@@ -25,6 +26,8 @@ const collect = (v: string, all: string[] = []) => [...all, v];
 
 async function runLint(paths: string[], opts: LintCliOptions): Promise<number> {
   try {
+    if ((opts.agent || opts.recording?.length) && !opts.kubeletRoot)
+      throw new UsageError('--agent and --recording check Localhost profiles against recordings: give --kubelet-root, where the profiles are read');
     const manifests = expandManifestPaths(paths).map(readManifest);
     let recordings: RecordingMap = recordingsFromFiles(opts.recording ?? []);
     if (opts.agent) {
@@ -56,8 +59,8 @@ export function lintCommandSpec(): Command {
     .addOption(new Option('--format <format>', 'output format').choices([...LINT_FORMATS]).default('text'))
     .option('-o, --output <file>', 'write the report here (atomically) instead of stdout')
     .option('--kubelet-root <dir>', 'check Localhost profiles against <dir>/seccomp (as `export --kubelet-root` writes them)')
-    .option('--recording <image=file>', 'a saved recording of IMAGE: its Localhost profile must allow it (repeatable)', collect)
-    .option('--agent', "ask the node agent what was recorded for each image (needs --kubelet-root to read the profiles)")
+    .option('--recording <image=file>', 'a saved recording of IMAGE: its Localhost profile must allow it (with --kubelet-root; repeatable)', collect)
+    .option('--agent', 'ask the node agent what was recorded for each image (with --kubelet-root)')
     .option('--api-socket <path>', "the agent's API socket", process.env.SECCOMP_RECORDER_API_SOCKET ?? DEFAULT_API_SOCKET)
     .action(async (files: string[], opts: LintCliOptions) => {
       process.exitCode = await runLint(files, opts);

@@ -2,7 +2,7 @@
 // every container whose image has a profile, through the `yaml` Document API:
 // comments, key order, quoting and blank lines stay; documents with nothing to
 // change are kept byte for byte. Reports, per container, what was done and
-// which containers have no profile.
+// which containers have no profile. A JSON manifest is written back as JSON.
 import YAML from 'yaml';
 import type { Document, ToStringOptions, YAMLMap } from 'yaml';
 import type { Profile } from '../profile/model.js';
@@ -122,6 +122,14 @@ function rewritten(source: string, changed: Document.Parsed): string {
   return `${out.join('\n')}${source.endsWith('\n') ? '\n' : ''}`;
 }
 
+const isJson = (source: string) => /^\s*[{[]/.test(source);
+
+/** A JSON manifest stays JSON (YAML's flow style is not), indented as it was. */
+function rewrittenJson(source: string, changed: Document.Parsed): string {
+  const indent = /\n([ \t]+)"/.exec(source)?.[1] ?? (source.includes('\n') ? '  ' : '');
+  return `${JSON.stringify(changed.toJS(), null, indent)}${source.endsWith('\n') ? '\n' : ''}`;
+}
+
 /** The file with each container given its profile (see the header). */
 export function patchManifest(m: ManifestFile, resolve: ProfileResolver): PatchResult {
   const containers: ContainerReport[] = [];
@@ -153,7 +161,7 @@ export function patchManifest(m: ManifestFile, resolve: ProfileResolver): PatchR
       }
     }
     const source = documentSource(m, i);
-    parts.push(changed ? rewritten(source, doc) : source);
+    parts.push(!changed ? source : isJson(source) ? rewrittenJson(source, doc) : rewritten(source, doc));
   });
   return { file: m.file, before: m.text, after: parts.join(''), containers };
 }
