@@ -1,8 +1,10 @@
 // The profile that routes a container's syscalls to the agent, within what
 // each runtime accepts. runc refuses SCMP_ACT_NOTIFY as the default action and
 // on `write` (its init writes to its parent after installing the filter), so
-// its profile notifies on every name libseccomp knows but `write`, and lets
-// the rest through (ALLOW, or LOG for an audit trail). crun 1.8.1 accepts a
+// its profile notifies on every name libseccomp knows but `write` (and the Go
+// runtime's futex, nanosleep, rt_sigreturn and sched_yield, which runc's init
+// may need before the agent has the listener), and lets the rest through
+// (ALLOW, or LOG for an audit trail). crun 1.8.1 accepts a
 // NOTIFY default (checked on this machine kind), which covers everything.
 import { UsageError } from '../errors.js';
 import type { Profile } from '../profile/model.js';
@@ -16,6 +18,20 @@ export const DEFAULT_RUNTIME_SOCKET = '/run/seccomp-recorder/notify.sock';
 
 /** Syscalls runc will not let a profile notify on. */
 export const RUNC_NEVER_NOTIFIED = ['write'] as const;
+
+/**
+ * Syscalls runc's init may make between installing the filter and handing the
+ * listener over, which the profile therefore must not notify: such a call
+ * would wait for an agent that cannot have the listener yet, and the
+ * container would hang for good. runc's init is a Go program: the runtime's
+ * preemption signal (SIGURG) can land in that window; its handler returns
+ * through rt_sigreturn and the goroutine, locked to its thread, is then
+ * rescheduled through futex (and the scheduler's sched_yield, nanosleep).
+ * Seen here under load: 4 of 18 runc containers hung in a notified
+ * rt_sigreturn; with rt_sigreturn alone left out, 3 of 40 in a notified
+ * futex; with these four left out, none in 80.
+ */
+export const RUNC_BEFORE_HANDOVER = ['futex', 'nanosleep', 'rt_sigreturn', 'sched_yield'] as const;
 
 /** Syscall numbers probed per arch; every arch we know stays below this. */
 const NR_SCAN_LIMIT = 2048;
@@ -74,8 +90,8 @@ export function recordingProfile(opts: RecordingProfileOptions): RecordingProfil
     base.listenerMetadata = encodeMetadata({ runtime: 'crun', uncovered: [], image: opts.image });
     return { profile: base, uncovered: [], notifiedNames: 0, highestKnown: highest };
   }
-  const uncovered = [...RUNC_NEVER_NOTIFIED];
-  const notified = names.filter((n) => !uncovered.includes(n as 'write'));
+  const uncovered: string[] = [...RUNC_BEFORE_HANDOVER, ...RUNC_NEVER_NOTIFIED];
+  const notified = names.filter((n) => !uncovered.includes(n));
   base.defaultAction = { kind: opts.uncovered === 'log' ? 'log' : 'allow' };
   base.rules = [{ names: notified, action: { kind: 'notify' }, args: [] }];
   base.listenerMetadata = encodeMetadata({ runtime: 'runc', uncovered, image: opts.image });

@@ -65,7 +65,7 @@ async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOption
           : `seccomp-recorder: ${opts.runtime} profile: NOTIFY is the default action (every syscall is observed)`,
       ];
       if (r.uncovered.length)
-        lines.push(`  not observed (runc refuses NOTIFY on them), always allowed in generated profiles: ${r.uncovered.join(', ')}`);
+        lines.push(`  not observed (runc refuses NOTIFY on them, or its init may need them before the agent has the listener), always allowed in generated profiles: ${r.uncovered.join(', ')}`);
       if (r.notifiedNames)
         lines.push(`  not observed either: syscalls newer than libseccomp knows (above ${Object.entries(r.highestKnown).map(([a, n]) => `${a} #${n}`).join(', ')})`);
       const warn = socketWarning(opts.socket);
