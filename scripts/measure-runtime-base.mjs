@@ -86,13 +86,17 @@ async function measureOnce(runtime, bundle, arches, noNewPrivileges, id) {
   const socketPath = join(sockDir, 'listener.sock');
   const sessions = [];
   const refused = [];
-  const listener = listenOciSocket(socketPath, (c) => {
-    if (c.listenerFd === undefined) return refused.push(c.error ?? 'no listener fd');
-    let handle;
-    const ended = new Promise((resolve) => {
-      handle = nativeAddon().start({ listenerFd: c.listenerFd, runtimeBoundary: runtimeBoundary(arches) }, resolve);
-    });
-    sessions.push({ handle, ended });
+  const ends = new Map();
+  // Each listener is served by the native receiver the moment it arrives; we get its session.
+  const listener = listenOciSocket(socketPath, { runtimeBoundary: runtimeBoundary(arches) }, {
+    connection(c) {
+      if (c.session === undefined) return refused.push(c.error ?? 'no listener fd');
+      const ended = new Promise((resolve) => ends.set(c.session.id, resolve));
+      sessions.push({ handle: c.session.handle, ended });
+    },
+    end(id, info) {
+      ends.get(id)?.(info);
+    },
   });
   try {
     writeBundle(runtime, bundle, { args: ['/bin/true'], seccomp: recordingSeccomp(runtime, arches, socketPath), noNewPrivileges });
@@ -115,7 +119,7 @@ async function measureOnce(runtime, bundle, arches, noNewPrivileges, id) {
     for (const o of nameEntries(runtimeEntries).observations) if (o.syscall) add(o.arch, o.syscall);
     return { names, workload: entries.length - runtimeEntries.length };
   } finally {
-    listener.close();
+    await listener.close();
     rmSync(sockDir, { recursive: true, force: true });
   }
 }
