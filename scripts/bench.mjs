@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--only heavy|realistic|exec|node-cost|agent|audit]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--only heavy|realistic|exec|node-cost|agent|audit|args]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +132,11 @@ if (!ONLY || ONLY === 'agent') {
     console.log('');
     await benchAgent({ repeat: REPEAT });
   } else console.log('\nagent benchmark skipped: it runs containers and needs root');
+}
+if (!ONLY || ONLY === 'args') {
+  const { benchArgs } = await import('./bench-args.mjs');
+  console.log('');
+  await benchArgs();
 }
 if (!ONLY || ONLY === 'audit') {
   console.log('');

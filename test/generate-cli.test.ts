@@ -44,7 +44,7 @@ t.test('integration: record a real command, generate on the containers-common de
 });
 
 t.test('generate without an installed default says so', async (t) => {
-  const r = await runCli(['generate', `${FIX}rec-second.json`, '--no-baseline']);
+  const r = await runCli(['generate', `${FIX}rec-second.json`, '--no-baseline', '--args', 'off']);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /baseline: none \(--no-baseline\)/);
   t.ok(parseOciProfile(r.stdout, 'stdout').rules[0].names.includes('clone3'));

@@ -35,9 +35,9 @@ t.test('numbers libseccomp cannot name are kept as numbers, unknown arches set a
 
 t.test('watched argument values become sorted hex tuples with the overflow flag', async (t) => {
   const { observations } = nameEntries([
-    entry(0xc000003e, 41, 4, { args: [[10n, 0n], [1n, 0n]], overflowed: false }), // socket
+    entry(0xc000003e, 41, 4, { args: [[10n, 2n], [1n, 0x80001n]], overflowed: false }), // socket(domain, type)
     entry(0xc000003e, 54, 1, { args: [[1n, 2n]], overflowed: true }), // setsockopt
   ]);
   t.same(observations[0].args, { names: ['level', 'optname'], values: [['0x1', '0x2']], overflowed: true });
-  t.same(observations[1].args, { names: ['domain'], values: [['0x1'], ['0xa']], overflowed: false });
+  t.same(observations[1].args, { names: ['domain', 'type'], values: [['0x1', '0x80001'], ['0xa', '0x2']], overflowed: false });
 });

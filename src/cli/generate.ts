@@ -7,6 +7,9 @@ import { InputError, UsageError } from '../errors.js';
 import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeCap } from '../profile/baseline.js';
 import type { GenerateReport, RecordingInput, RuntimeBaseSet } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
+import type { ArgLevel } from '../profile/arg-rules.js';
+import { ARG_LEVELS } from '../profile/arg-rules.js';
+import { formatArgReport } from '../profile/arg-report.js';
 import { loadInputFile } from '../profile/merge.js';
 import { serializeOci } from '../profile/oci.js';
 import { checkProfileName } from '../profile/pod.js';
@@ -28,6 +31,7 @@ interface GenerateCliOptions extends CommonOptions {
   runtime?: string;
   runtimeVersion?: string;
   allowBeyondDefault?: boolean;
+  args: ArgLevel;
   format: string;
   spoVersion: string;
   name?: string;
@@ -107,6 +111,7 @@ export function formatGenerateReport(r: GenerateReport, ctx: { inputs: number; b
   }
   if (r.deniedArgs.length)
     lines.push(`  recorded calls the baseline's conditions deny (they fail under RuntimeDefault too, and here): ${list(r.deniedArgs.map((d) => `${d.syscall}(${d.args})`), 10)}`);
+  lines.push(...formatArgReport(r.args));
   if (ctx.runtime) lines.push(`  runtime base ${ctx.runtime}: added ${r.fromRuntimeBase.length} syscalls the workload did not make${r.fromRuntimeBase.length ? `: ${list(r.fromRuntimeBase)}` : ''}`);
   if (r.runtimeOnly.length) lines.push(`  seen only during the runtime's start-up: ${list(r.runtimeOnly)}`);
   if (!ctx.runtime && !r.runtimeOnly.length)
@@ -157,6 +162,7 @@ async function runGenerate(files: string[], opts: GenerateCliOptions): Promise<n
       arches,
       runtimeBase,
       allowBeyondDefault: opts.allowBeyondDefault,
+      args: opts.args,
     });
     const text = renderProfile(profile, output, output.format === 'spo' ? coverageAnnotation(report.coverage, recordings.length) : {});
     if (opts.saveProfile) await writeFileAtomic(opts.saveProfile, serializeOci(profile));
@@ -193,6 +199,11 @@ export function generateCommandSpec(): Command {
     .addOption(new Option('--runtime <runtime>', 'add the start-up syscalls of this OCI runtime').choices(['runc', 'crun', 'none']))
     .option('--runtime-version <version>', 'runtime version for --runtime (default: the installed one)')
     .option('--allow-beyond-default', 'allow recorded syscalls even when the baseline denies them')
+    .addOption(
+      new Option('--args <level>', 'argument conditions from recorded values: safe (socket family/type, namespace flags, personality, prctl), strict (also ioctl, fcntl, setsockopt), off (names only)')
+        .choices([...ARG_LEVELS])
+        .default('safe'),
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['oci', 'spo', 'pod']).default('oci'))
     .addOption(new Option('--spo-version <version>', 'SeccompProfile API version for --format spo').choices(['v1', 'v1beta1']).default('v1'))
     .option('--name <name>', 'profile name (--format spo: object name; --format pod: file name used by export)')

@@ -6,6 +6,7 @@ import { InputError, UsageError } from '../errors.js';
 import { archByAnyName, archesOfKernel } from '../seccomp/arch.js';
 import { isAllowingAction } from '../seccomp/filter-model.js';
 import { existsOnAny } from '../seccomp/syscall-exists.js';
+import { argPosition } from '../seccomp/arg-positions.js';
 import { parseProfileText, readInput } from './load.js';
 import type { Profile, Rule, RuleFilter } from './model.js';
 
@@ -237,33 +238,15 @@ export function loadBaseline(file: string): Profile {
   return parseBaselineText(text, label);
 }
 
-/**
- * Argument positions of the values a recording keeps (see the recorder's
- * watch list), so recorded tuples can be checked against a rule's conditions.
- */
-const RECORDED_ARG_INDEX: Record<string, Record<string, number>> = {
-  socket: { domain: 0 },
-  clone: { flags: 0 },
-  unshare: { flags: 0 },
-  ioctl: { request: 1 },
-  prctl: { option: 0 },
-  personality: { persona: 0 },
-  fcntl: { cmd: 1 },
-  fcntl64: { cmd: 1 },
-  setsockopt: { level: 1, optname: 2 },
-};
-
-/** Recorded argument values by index; undefined when the recording's names are not ones we place. */
-export function recordedArgsByIndex(syscall: string, names: string[], values: string[]): Map<number, bigint> | undefined {
-  const table = RECORDED_ARG_INDEX[syscall];
-  if (!table) return undefined;
+/** Recorded argument values by index on `arch` (seccomp/arg-positions.ts); undefined when the recording's names are not ones we place. */
+export function recordedArgsByIndex(syscall: string, names: string[], values: string[], arch: string): Map<number, bigint> | undefined {
   const out = new Map<number, bigint>();
   for (let i = 0; i < names.length; i++) {
-    const idx = table[names[i]];
+    const idx = argPosition(syscall, names[i], arch);
     if (idx === undefined || values[i] === undefined) return undefined;
     out.set(idx, BigInt(values[i]));
   }
-  return out;
+  return out.size ? out : undefined;
 }
 
 const U64 = (1n << 64n) - 1n;

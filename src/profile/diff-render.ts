@@ -8,6 +8,7 @@ import { summaryLine } from './diff.js';
 import type { ProfileFormat } from './load.js';
 import type { Action, Condition } from './model.js';
 import { ACTION_TO_OCI, OPERATOR_TO_OCI } from './names.js';
+import { valueSetChanges } from './arg-report.js';
 
 export const DIFF_KIND = 'seccomp-recorder/diff';
 export const DIFF_VERSION = 1;
@@ -81,7 +82,7 @@ interface Row {
   dangerous: boolean;
 }
 
-function rowOf(c: Change): Row {
+function rowOf(c: Change, arches: readonly string[] = []): Row {
   switch (c.kind) {
     case 'allowed':
     case 'denied':
@@ -91,6 +92,8 @@ function rowOf(c: Change): Row {
       let what = SYSCALL_WHAT[c.kind];
       if (c.kind === 'conditions') what = c.mixed ? 'conditions changed (wider for some arguments, narrower for others)' : c.class === 'widen' ? 'conditions loosened' : 'conditions tightened';
       const notes = c.danger ? [`dangerous: ${c.danger}`] : [];
+      // Argument value sets, by name, when conditions pin values (generate --args).
+      if (c.kind !== 'action' && c.kind !== 'errno') for (const v of valueSetChanges(c.syscall, c.old, c.new, arches)) notes.push(`values: ${v}`);
       return { cls: c.class, subject: c.syscall, what, before: formatTreatment(c.old), after: formatTreatment(c.new), notes, dangerous: !!c.danger };
     }
     case 'default-action':
@@ -145,7 +148,7 @@ export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
 
 export function renderText(report: DiffReport, opts: { color: boolean }): string {
   const paint = (what: keyof typeof SGR, s: string) => (opts.color ? `\u001b[${SGR[what]}m${s}\u001b[0m` : s);
-  const rows = report.result.changes.map((c) => ({ row: rowOf(c), arch: archNote(c, report) }));
+  const rows = report.result.changes.map((c) => ({ row: rowOf(c, report.result.arches), arch: archNote(c, report) }));
   const width = Math.min(24, Math.max(0, ...rows.map((r) => r.row.subject.length)));
   let out = `--- ${report.old.file} (${sideLabel(report.old)})\n+++ ${report.new.file} (${sideLabel(report.new)})\n`;
   for (const { row, arch } of rows) {
@@ -166,7 +169,7 @@ export function renderMarkdown(report: DiffReport): string {
   if (report.result.changes.length) {
     out += '| Class | Subject | Change | Before | After | Note |\n|---|---|---|---|---|---|\n';
     for (const c of report.result.changes) {
-      const row = rowOf(c);
+      const row = rowOf(c, report.result.arches);
       const cls = row.cls === 'widen' ? '**widen**' : row.cls;
       const notes = row.notes.map((n) => (row.dangerous ? `⚠️ ${n}` : n)).join('; ');
       const cells = [cls, code(row.subject), `${row.what}${archNote(c, report)}`, row.before ? code(row.before) : '', row.after ? code(row.after) : '', notes];
@@ -199,7 +202,7 @@ function treatmentJson(t: SyscallTreatment): Record<string, unknown> {
 }
 
 function changeJson(c: Change, report: DiffReport): Record<string, unknown> {
-  const base = { kind: c.kind, class: c.class, description: describe(rowOf(c), archNote(c, report)) };
+  const base = { kind: c.kind, class: c.class, description: describe(rowOf(c, report.result.arches), archNote(c, report)) };
   switch (c.kind) {
     case 'allowed':
     case 'denied':

@@ -8,6 +8,8 @@ import { isAllowingAction, rulesFor } from './baseline.js';
 import { dangerReason, DANGEROUS } from './dangerous.js';
 import type { Condition, Profile, Rule } from './model.js';
 import type { Recording } from './recording.js';
+import type { ArgExplanation } from './arg-report.js';
+import { explainArgs, formatArgExplanation } from './arg-report.js';
 
 /** CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET. */
 export const CLONE_NAMESPACE_FLAGS = 0x7e020000n;
@@ -42,6 +44,8 @@ export interface Explanation {
   runtimeOnly: { file: string; names: string[] }[];
   /** Names libseccomp does not know, weighed as validate weighs them; how a Docker-shaped profile was resolved. */
   notes: string[];
+  /** Argument conditions by name, what they leave open, and the risks they close (arg-report.ts). */
+  args: ArgExplanation;
 }
 
 function allowingRules(p: Profile, name: string): Rule[] {
@@ -109,7 +113,7 @@ function riskOf(p: Profile, name: string): { risky?: RiskyAllowance; restricted?
   if (!reason) return {};
   const rules = allowingRules(p, name);
   const item = { syscall: name, reason, when: describeRules(rules) };
-  if (name === 'clone' && cloneWithoutNamespaces(rules)) return { restricted: { ...item, reason: 'allowed only without namespace flags' } };
+  if ((name === 'clone' || name === 'unshare') && cloneWithoutNamespaces(rules)) return { restricted: { ...item, reason: 'allowed only without namespace flags' } };
   if (name === 'personality' && personalityPinned(rules)) return { restricted: { ...item, reason: 'allowed only for fixed values that keep ASLR on' } };
   return { risky: item };
 }
@@ -127,11 +131,11 @@ export function explainProfile(profile: Profile, opts: ExplainOptions = {}): Exp
   const denyList = isAllowingAction(profile.defaultAction.kind);
   const allowed = allowedNames(profile);
   const conditional = allowed.filter((n) => !allowingRules(profile, n).some((r) => r.args.length === 0));
-  const ex: Explanation = { arches, denyList, allowed, conditional, risky: [], restricted: [], runtimeOnly: [], notes: [] };
+  const targetArches = arches.length ? arches : [nativeArchName()];
+  const ex: Explanation = { arches, denyList, allowed, conditional, risky: [], restricted: [], runtimeOnly: [], notes: [], args: explainArgs(profile, targetArches, opts.recordings) };
   if (opts.libseccomp)
     for (const u of unknownNameUses(profile, opts.libseccomp)) ex.notes.push(`${u.severity}: syscalls[${u.ruleIndex}].names[${u.nameIndex}]: ${u.message}`);
 
-  const targetArches = arches.length ? arches : [nativeArchName()];
   if (opts.baseline) {
     const b = opts.baseline;
     const allowedByBase = (n: string) =>
@@ -199,6 +203,7 @@ export function formatExplanation(ex: Explanation, ctx: { file: string; baseline
     for (const r of ex.risky) lines.push(`  ${r.syscall.padEnd(w)}  ${r.reason}${r.when !== 'always' && r.when !== 'not denied' ? ` [when ${r.when}]` : ''}`);
   } else lines.push('risky syscalls allowed: none');
   for (const r of ex.restricted) lines.push(`  (${r.syscall}: ${r.reason})`);
+  lines.push(...formatArgExplanation(ex.args));
   for (const r of ex.runtimeOnly)
     lines.push(`seen only during the runtime's start-up in ${r.file}: ${list(r.names)}`);
   for (const n of ex.notes) lines.push(`note: ${n}`);

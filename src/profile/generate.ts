@@ -9,6 +9,8 @@ import { callVerdict, isAllowingAction, normalizeArch, recordedArgsByIndex, reso
 import type { Action, Profile, Rule } from './model.js';
 import { actionsEqual, compareConditions, conditionListsEqual, DEFAULT_ERRNO_EPERM } from './model.js';
 import type { Observation, Recording } from './recording.js';
+import type { ArgLevel, ArgPlan } from './arg-rules.js';
+import { cloneFallbackPlan, intersectWithBaseline, mergeRecordedArgs, planArgRules } from './arg-rules.js';
 
 export interface RecordingInput {
   file: string;
@@ -33,6 +35,19 @@ export interface GenerateOptions {
   arches?: string[];
   runtimeBase?: RuntimeBaseSet;
   allowBeyondDefault?: boolean;
+  /** Argument conditions from recorded values (arg-rules.ts); undefined = 'off'. */
+  args?: ArgLevel;
+}
+
+/** What the argument level restricted and what it left open. */
+export interface ArgReport {
+  level: ArgLevel;
+  /** Syscalls allowed only for recorded values: how many combinations, what that closes. */
+  restricted: { syscall: string; combinations: number; closes: string }[];
+  /** Syscalls the level covers that stayed unrestricted, and why. */
+  open: { syscall: string; why: string }[];
+  /** Set when clone3 is answered ENOSYS because clone got conditions. */
+  clone3?: string;
 }
 
 export interface GenerateReport {
@@ -56,6 +71,7 @@ export interface GenerateReport {
   coverage: Record<string, number>;
   baselineNotes: string[];
   hasBaseline: boolean;
+  args: ArgReport;
 }
 
 export interface GenerateResult {
@@ -130,6 +146,8 @@ function generatedDefault(baseline: Profile | undefined): { action: Action; errn
 }
 
 const PLAIN_ALLOW: Action = { kind: 'allow' };
+/** clone3's answer when clone is restricted, as the runtime default gives it. */
+const ENOSYS = 38;
 
 /**
  * The rules the baseline applies to one name, made explicit: its own rules,
@@ -189,6 +207,23 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
   const isDefault = (a: Action) =>
     a.kind === def.action.kind && (a.kind !== 'errno' || (a.ret ?? DEFAULT_ERRNO_EPERM) === (def.errnoRet ?? DEFAULT_ERRNO_EPERM));
 
+  const level = opts.args ?? 'off';
+  const plans = planArgRules(mergeRecordedArgs(opts.recordings.flatMap((r) => r.recording.observations)), level, arches);
+  // clone3's flags are out of seccomp's sight: when clone is restricted, clone3 gets ENOSYS and glibc
+  // falls back to clone. A recording with clone3 but no clone still needs clone for that fallback.
+  const clone3Src = names.get('clone3');
+  if (clone3Src?.workload && !names.has('clone') && level !== 'off') {
+    const fallback = cloneFallbackPlan(arches);
+    if (fallback) {
+      names.set('clone', { ...clone3Src, recordedIn: new Set(), fromBase: false });
+      plans.set('clone', fallback);
+    }
+  }
+  const restrictedPlan = (name: string): ArgPlan | undefined => {
+    const p = plans.get(name);
+    return p && !p.open ? p : undefined;
+  };
+
   const out: Rule[] = [];
   const report: GenerateReport = {
     arches,
@@ -203,18 +238,42 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
     coverage: {},
     baselineNotes: resolved?.notes ?? [],
     hasBaseline: resolved !== undefined,
+    args: { level, restricted: [], open: [] },
   };
+  const ours = (name: string, plan: ArgPlan): Rule[] => plan.allowed.map((args) => ({ names: [name], action: PLAIN_ALLOW, args }));
+  const noteRestricted = (name: string, plan: ArgPlan, rules: Rule[]) =>
+    report.args.restricted.push({ syscall: name, combinations: rules.length, closes: plan.closes ?? '' });
   for (const [name, src] of [...names].sort(([a], [b]) => a.localeCompare(b))) {
     if (src.recordedIn.size) report.coverage[name] = src.recordedIn.size;
     if (src.fromBase && !src.recordedIn.size) report.fromRuntimeBase.push(name);
     if (src.runtimeOnly && !src.workload) report.runtimeOnly.push(name);
+    const planned = plans.get(name);
+    if (planned?.open) report.args.open.push({ syscall: name, why: planned.open });
+    // The runtime's start-up makes this call with values no recording saw (they came with --runtime's base set).
+    const runtimeUnseen = src.fromBase && !src.runtimeOnly && !planned?.open && planned !== undefined;
+    if (runtimeUnseen) report.args.open.push({ syscall: name, why: "the runtime's start-up calls it (--runtime base set) with values the recording did not see" });
+    const plan = runtimeUnseen ? undefined : restrictedPlan(name);
     if (!resolved) {
-      out.push({ names: [name], action: PLAIN_ALLOW, args: [] });
+      const rules = plan ? ours(name, plan) : [{ names: [name], action: PLAIN_ALLOW, args: [] }];
+      out.push(...rules);
+      if (plan) noteRestricted(name, plan, rules);
       report.allowed.push(name);
       continue;
     }
     const rules = baselineRulesFor(resolved.profile, name);
     if (rules.some((r) => isAllowingAction(r.action.kind))) {
+      const denials = rules.filter((r) => !isAllowingAction(r.action.kind) && !(r.args.length === 0 && isDefault(r.action)));
+      const joined = plan ? intersectWithBaseline(name, plan.allowed, rules) : undefined;
+      if (joined && !joined.fallback) {
+        out.push(...joined.rules, ...denials);
+        noteRestricted(name, plan!, joined.rules);
+        if (joined.rules.length) {
+          report.allowed.push(name);
+          if (!rules.some((r) => isAllowingAction(r.action.kind) && r.args.length === 0)) report.conditional.push(name);
+        }
+        continue;
+      }
+      if (joined?.fallback) report.args.open.push({ syscall: name, why: joined.fallback });
       // Keep every rule the default has for it, denials with conditions too.
       for (const r of rules) if (!(r.args.length === 0 && isDefault(r.action))) out.push(r);
       report.allowed.push(name);
@@ -223,13 +282,30 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
     }
     report.deniedByBaseline.push(name);
     if (opts.allowBeyondDefault) {
-      out.push({ names: [name], action: PLAIN_ALLOW, args: [] });
+      const mine = plan ? ours(name, plan) : [{ names: [name], action: PLAIN_ALLOW, args: [] }];
+      out.push(...mine);
+      if (plan) noteRestricted(name, plan, mine);
       report.allowed.push(name);
       report.allowedBeyondDefault.push(name);
     } else {
       // Same denial as the default (clone3's ENOSYS lets glibc fall back to clone).
       for (const r of rules) if (!isDefault(r.action)) out.push(r);
     }
+  }
+
+  if (report.args.restricted.some((r) => r.syscall === 'clone') && report.allowed.includes('clone')) {
+    const enosys: Action = { kind: 'errno', ret: ENOSYS };
+    const kept = out.filter((r) => !(r.names.includes('clone3') && isAllowingAction(r.action.kind)));
+    out.length = 0;
+    out.push(...kept);
+    if (!out.some((r) => r.names.includes('clone3'))) {
+      if (!isDefault(enosys)) out.push({ names: ['clone3'], action: enosys, args: [] });
+    }
+    report.allowed = report.allowed.filter((n) => n !== 'clone3');
+    report.conditional = report.conditional.filter((n) => n !== 'clone3');
+    report.args.clone3 = names.has('clone3')
+      ? 'clone3 answered ENOSYS (its flags are out of seccomp\'s sight, so it would bypass clone\'s conditions); glibc falls back to clone'
+      : 'clone3 answered ENOSYS so that glibc falls back to the restricted clone';
   }
 
   if (resolved) report.deniedArgs = deniedRecordedArgs(opts.recordings, resolved.profile, new Set(report.allowed.filter((n) => !report.allowedBeyondDefault.includes(n))));
@@ -252,7 +328,7 @@ function deniedRecordedArgs(recordings: RecordingInput[], baseline: Profile, all
     for (const o of recording.observations) {
       if (!o.syscall || !o.args || !allowed.has(o.syscall)) continue;
       for (const tuple of o.args.values) {
-        const args = recordedArgsByIndex(o.syscall, o.args.names, tuple);
+        const args = recordedArgsByIndex(o.syscall, o.args.names, tuple, o.arch);
         if (!args || callVerdict(baseline, o.syscall, args) !== 'denied') continue;
         const text = o.args.names.map((n, i) => `${n}=${tuple[i]}`).join(', ');
         const key = `${o.arch}/${o.syscall}/${text}`;

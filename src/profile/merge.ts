@@ -185,7 +185,7 @@ function recordedShortfall(base: Profile, rec: Recording, name: string, haveAllo
       continue;
     }
     for (const tuple of o.args.values) {
-      const args = recordedArgsByIndex(name, o.args.names, tuple);
+      const args = recordedArgsByIndex(name, o.args.names, tuple, o.arch);
       const verdict = args ? callVerdict(base, name, args) : 'unknown';
       if (verdict === 'denied') denied.push(o.args.names.map((n, i) => `${n}=${tuple[i]}`).join(', '));
       else if (verdict === 'unknown') unknown = true;

@@ -31,9 +31,9 @@ export function nameEntries(entries: RawEntry[]): NamedEntries {
     if (name) o.syscall = name;
     if (e.args) {
       const spec = WATCHED.find((w) => w.syscall === name);
-      const width = spec?.args.length ?? 1;
+      const width = spec?.names.length ?? 1;
       o.args = {
-        names: spec?.names ?? ['arg'],
+        names: spec ? [...spec.names] : ['arg'],
         values: e.args.map((pair) => pair.slice(0, width).map(hex)).sort(),
         overflowed: e.overflowed === true,
       };

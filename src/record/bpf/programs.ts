@@ -24,7 +24,7 @@ function bpfArches(): string[] {
 
 function watchTuples(): Int32Array {
   const out: number[] = [];
-  for (const w of resolveWatches(bpfArches())) out.push(ABI_INDEX[w.arch], w.nr & ~X32_SYSCALL_BIT, w.spec.args[0], w.spec.args[1] ?? -1);
+  for (const w of resolveWatches(bpfArches())) out.push(ABI_INDEX[w.arch], w.nr & ~X32_SYSCALL_BIT, w.args[0], w.args[1] ?? -1);
   return Int32Array.from(out);
 }
 
