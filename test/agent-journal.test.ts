@@ -177,3 +177,16 @@ t.test('compaction once the journal passes its size limit', async (t) => {
   t.equal(again.state.images.size, 40);
   await again.close();
 });
+
+t.test('a temp file an interrupted write left behind is removed at open; other files stay', async (t) => {
+  const dir = tmp();
+  const { log } = capture();
+  const leftover = `.${SNAPSHOT_FILE}.0123456789abcdef.tmp`;
+  writeFileSync(join(dir, leftover), 'half a snapshot');
+  writeFileSync(join(dir, 'notes.tmp'), 'not ours');
+  const s = await RecordingStore.open(dir, log);
+  const files = readdirSync(dir);
+  t.notOk(files.includes(leftover), 'our temp file is gone');
+  t.ok(files.includes('notes.tmp'), 'a file not of ours stays');
+  await s.close();
+});

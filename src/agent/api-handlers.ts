@@ -16,6 +16,8 @@ export interface ApiHandlerDeps {
   log: Logger;
   /** True once the agent drains (health says so). */
   draining: () => boolean;
+  /** Why journal writes fail now, if they do: health says degraded. */
+  journalFailing: () => string | undefined;
   /** The /metrics body. */
   metrics: () => string;
 }
@@ -31,12 +33,16 @@ function recordingOf(d: ApiHandlerDeps, image: string, namespaces?: readonly str
 export function apiHandlers(d: ApiHandlerDeps): AgentApi {
   const { store, ledger } = d;
   return {
-    health: () => ({
-      status: d.draining() ? ('draining' as const) : ('ok' as const),
-      liveContainers: ledger.size,
-      images: store.state.images.size,
-      journalLagSeconds: store.lag().seconds,
-    }),
+    health: () => {
+      const failing = d.journalFailing();
+      return {
+        status: d.draining() ? ('draining' as const) : failing !== undefined ? ('degraded' as const) : ('ok' as const),
+        liveContainers: ledger.size,
+        images: store.state.images.size,
+        journalLagSeconds: store.lag().seconds,
+        ...(failing !== undefined ? { journalError: failing, journalPendingRecords: store.lag().pending } : {}),
+      };
+    },
     metrics: d.metrics,
     list: () => ({
       images: listImages(store.state, ledger.liveByImage()),

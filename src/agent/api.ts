@@ -13,7 +13,7 @@ import { hasReaders, peerAccess } from './api-access.js';
 export const API_PREFIX = '/v1/recordings';
 
 export interface AgentApi {
-  health(): { status: 'ok' | 'draining'; [k: string]: unknown };
+  health(): { status: 'ok' | 'draining' | 'degraded'; [k: string]: unknown };
   metrics(): string;
   list(): unknown;
   show(image: string): unknown | undefined;

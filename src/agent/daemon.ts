@@ -63,6 +63,8 @@ export class Agent {
   readonly counters = new AgentCounters();
   private readonly ledger: ContainerLedger;
   private api: ApiServer | undefined;
+  /** Why the last journal flush failed (a full disk, say); undefined once one succeeds. */
+  private journalFailing: string | undefined;
 
   private constructor(
     private readonly opts: AgentOptions,
@@ -88,6 +90,7 @@ export class Agent {
         baselines,
         log,
         draining: () => agent.draining !== undefined,
+        journalFailing: () => agent.journalFailing,
         metrics: () =>
           renderMetrics(agentMetricFamilies({ counters: agent.counters, store, ledger: agent.ledger, apiRefused: agent.api?.refused, sourceMetrics: () => source.metrics() })),
       });
@@ -118,8 +121,13 @@ export class Agent {
     try {
       if (!this.stopped) this.source.tick();
       await this.store.flush();
+      if (this.journalFailing !== undefined) {
+        this.opts.log.info({ failedWith: this.journalFailing }, 'journal writes resumed; the records kept meanwhile are durable');
+        this.journalFailing = undefined;
+      }
     } catch (err) {
       this.counters.journalWriteErrors++;
+      this.journalFailing = (err as Error).message;
       this.opts.log.error({ reason: (err as Error).message, pending: this.store.lag().pending }, 'journal write failed; keeping the records for the next batch');
     }
   }

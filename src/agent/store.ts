@@ -6,7 +6,7 @@
 // start recognises by its generation and ignores. One agent per directory:
 // `agent.pid` is flock'ed for the agent's life (takeLock).
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { InputError, UsageError } from '../errors.js';
@@ -71,6 +71,18 @@ async function holderPid(path: string): Promise<number | undefined> {
   }
 }
 
+/** The atomic writer's temp files of our two files (`.state.json.HEX.tmp`): a crash mid-write leaves one. */
+const OUR_TEMP = /^\.(state\.json|journal\.log)\.[0-9a-f]{16}\.tmp$/;
+
+/** Under the lock nobody else writes here: a temp file of ours is a dead agent's, taking space on the state's disk. */
+async function removeLeftoverTemps(dir: string, log: Logger): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (!OUR_TEMP.test(name)) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    log.info({ file: join(dir, name) }, 'removed a temp file an interrupted write left behind');
+  }
+}
+
 export class RecordingStore {
   private pending: string[] = [];
   private oldestPendingAt: number | undefined;
@@ -101,6 +113,7 @@ export class RecordingStore {
   }
 
   private static async openLocked(dir: string, lockFd: number, log: Logger, opts: StoreOptions): Promise<RecordingStore> {
+    await removeLeftoverTemps(dir, log);
     const snapshotPath = join(dir, SNAPSHOT_FILE);
     const journalPath = join(dir, JOURNAL_FILE);
 

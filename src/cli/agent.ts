@@ -25,6 +25,7 @@ interface AgentCliOptions extends CommonOptions {
   baselineDir?: string;
   apiReaderUid?: string;
   apiReaderGid?: string;
+  compactBytes?: string;
 }
 
 function parseId(text: string | undefined, option: string): number | undefined {
@@ -52,6 +53,9 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
     const drainTimeoutMs = parseDuration(opts.drainTimeout, '--drain-timeout');
     const batchIntervalMs = parseDuration(opts.batchInterval, '--batch-interval');
     if (batchIntervalMs < 10 || batchIntervalMs > 1000) throw new UsageError('--batch-interval must be from 10ms to 1s (observations are fsync\'d at least once a second)');
+    const compactBytes = opts.compactBytes === undefined ? undefined : Number(opts.compactBytes);
+    if (compactBytes !== undefined && (!/^\d{1,12}$/.test(opts.compactBytes!) || compactBytes < 1))
+      throw new UsageError(`--compact-bytes: expected a positive number of bytes, got "${opts.compactBytes}"`);
     const podmanTimeoutMs = parseDuration(opts.podmanTimeout, '--podman-timeout');
     const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
     if (opts.source !== 'audit' && (given('auditLog') || given('auditMode'))) throw new UsageError('--audit-log and --audit-mode apply to --source audit');
@@ -84,6 +88,7 @@ async function runAgent(cmd: Command, opts: AgentCliOptions): Promise<number> {
       drainTimeoutMs,
       batchIntervalMs,
       log,
+      ...(compactBytes !== undefined ? { compactBytes } : {}),
       podman: { binary: opts.podman, timeoutMs: podmanTimeoutMs },
       source: opts.source,
       audit: { mode: opts.auditMode, ...(opts.auditLog ? { auditLog: opts.auditLog } : {}) },
@@ -127,6 +132,7 @@ export function agentCommandSpec(): Command {
     .option('--api-reader-gid <gid>', 'as --api-reader-uid, for peers whose primary gid is this')
     .option('--baseline-dir <dir>', 'baselines `recordings profile --baseline NAME` may name: the files of this directory, read once at start')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long to keep serving live containers', '25s')
+    .option('--compact-bytes <n>', 'compact the journal into the snapshot once it passes this many bytes (default 16 MiB)')
     .option('--batch-interval <duration>', 'how often observations are drained and fsync\'d (<= 1s)', '1s')
     .option('--podman <path>', 'podman binary used to name the images of podman containers', 'podman')
     .option('--podman-timeout <duration>', 'time limit of one `podman inspect`', '3s')
