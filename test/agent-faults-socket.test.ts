@@ -142,13 +142,15 @@ t.test('accept4 without descriptors (EMFILE): the socket thread backs off, count
   t.teardown(() => waiting.kill());
   await agent.waitForLog((l) => String(l.msg).startsWith('runtime socket: cannot accept connections'));
   // A measurement window (not a wait for an event): CPU time the accept thread
-  // burns while accept4 keeps failing. Spinning would be ~100% of the window.
+  // burns while accept4 keeps failing. Spinning took a whole CPU when idle and
+  // still 28% of the window on this 2-CPU machine at load 16; backing off
+  // takes under 1%. The bound, a tenth, sits far from both.
   const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
   const start = { ticks: threadTicks(pid, tid!), at: Date.now() };
   await new Promise((r) => setTimeout(r, 3000));
   const cpuSeconds = (threadTicks(pid, tid!) - start.ticks) / ticksPerSecond;
   const wallSeconds = (Date.now() - start.at) / 1000;
-  t.ok(cpuSeconds < wallSeconds * 0.5, `the accept thread used ${cpuSeconds.toFixed(2)} s of CPU in ${wallSeconds.toFixed(2)} s (bound: half)`);
+  t.ok(cpuSeconds < wallSeconds * 0.1, `the accept thread used ${cpuSeconds.toFixed(2)} s of CPU in ${wallSeconds.toFixed(2)} s (bound: a tenth)`);
   t.ok(waiting.running(), 'the runtime waits meanwhile (its connection is queued, not dropped)');
   restore();
   t.equal(await waiting.exit, 0, `served once descriptors are free: ${waiting.stderr()}`);
