@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Benchmark of the node agent (not a test: it prints figures, asserts no
 // time). Plain JS so scripts/bench.mjs can import it without a TypeScript
-// loader; also runnable alone: `node scripts/bench-agent.mjs [--repeat N]`.
+// loader; also runnable alone: `node scripts/bench-agent.mjs [--repeat N] [--start-only]`.
+//  - a container's start cost: `runc run` to its first instruction, with and
+//    without the agent recording it;
 //  - notifications per second through the agent (a stand-in runtime making
 //    getppid calls: each one a full notify round trip through the agent);
 //  - a container workload's wall time recorded vs unrecorded, same run, for
 //    runc (and crun when installed), under the notify agent (recording profile)
 //    and under the bpf agent (no profile; plain runs with no agent attached).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +73,7 @@ async function recordingProfile(runtime, socket) {
   return JSON.parse(out);
 }
 
-export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 } = {}) {
+export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000, startOnly = false } = {}) {
   const lines = [];
   const say = (l) => {
     lines.push(l);
@@ -85,6 +87,10 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 
   const agent = await startAgent(dir);
   try {
     say(`\nnode agent: median of ${repeat} runs each`);
+    if (startOnly) {
+      await benchStartCost({ dir, agent, repeat, say });
+      return lines;
+    }
     if (hasCommand('gcc')) {
       const bin = join(dir, 'agent-client');
       execFileSync('gcc', ['-O2', '-o', bin, join(REPO, 'test/fixtures/agent-client.c'), '-lseccomp']);
@@ -98,6 +104,7 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 
       say('  container workloads: skipped (no static busybox)');
       return lines;
     }
+    await benchStartCost({ dir, agent, repeat, say });
     const workloads = [
       { label: `dd bs=1 count=${ddCount}`, args: ['/bin/busybox', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${ddCount}`] },
       { label: 'shell loop: 300 x cat /proc/self/status', args: ['/bin/sh', '-c', 'i=0; while [ $i -lt 300 ]; do cat /proc/self/status > /dev/null; i=$((i+1)); done'] },
@@ -130,6 +137,52 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000 
   } finally {
     await stopAgent(agent);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a recorded container pays at start: from just before `runc run` to the
+ * container's first instruction (a static program printing CLOCK_MONOTONIC,
+ * the clock process.hrtime reads), and the whole `runc run` of that program,
+ * without a profile and with the recording profile served by the notify agent.
+ */
+async function benchStartCost({ dir, agent, repeat, say }) {
+  if (!hasCommand('gcc')) return say('  start cost: skipped (gcc is not installed)');
+  const stamp = join(dir, 'start-stamp');
+  try {
+    execFileSync('gcc', ['-O2', '-static', '-o', stamp, join(REPO, 'scripts/lib/start-stamp.c')], { stdio: 'pipe' });
+  } catch (err) {
+    return say(`  start cost: skipped (cannot link a static program: ${String(err.stderr ?? err).split('\n')[0]})`);
+  }
+  const runs = Math.max(repeat, 11);
+  for (const runtime of ['runc', 'crun']) {
+    if (!hasCommand(runtime)) continue;
+    const profile = await recordingProfile(runtime, agent.socket);
+    const results = {};
+    for (const [tag, seccomp] of [['plain', undefined], ['agent', profile]]) {
+      const b = join(dir, `start-${runtime}-${tag}`);
+      writeBundle(runtime, b, { args: ['/bin/start-stamp'], seccomp });
+      copyFileSync(stamp, join(b, 'rootfs', 'bin', 'start-stamp'));
+      chmodSync(join(b, 'rootfs', 'bin', 'start-stamp'), 0o755);
+      results[tag] = { first: [], total: [] };
+    }
+    for (let i = 0; i < runs; i++) {
+      for (const tag of ['plain', 'agent']) {
+        const b = join(dir, `start-${runtime}-${tag}`);
+        const t0 = process.hrtime.bigint();
+        const r = await runContainer(runtime, b, `sr-bench-start-${process.pid}-${runtime}-${tag}-${i}`, { timeoutMs: 60000 });
+        const total = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (r.code !== 0) throw new Error(`${runtime} start-stamp (${tag}) failed (${r.code ?? r.signal}${r.timedOut ? ', timed out' : ''}): ${r.stderr}${r.stdout}`);
+        results[tag].first.push(Number(BigInt(r.stdout.trim()) - t0) / 1e6);
+        results[tag].total.push(total);
+      }
+    }
+    const f = (tag, k) => median(results[tag][k]);
+    say(
+      `  ${runtime} start, median of ${runs}: to the first instruction ${f('plain', 'first').toFixed(1)} ms without a profile, ` +
+        `${f('agent', 'first').toFixed(1)} ms recorded by the agent (${(f('agent', 'first') / f('plain', 'first')).toFixed(2)}x, +${(f('agent', 'first') - f('plain', 'first')).toFixed(1)} ms); ` +
+        `whole run ${f('plain', 'total').toFixed(1)} / ${f('agent', 'total').toFixed(1)} ms`,
+    );
   }
 }
 
@@ -176,5 +229,5 @@ async function benchBpfAgent({ dir, repeat, workloads, say }) {
 // Run alone, not when a test runner that globs test/ happens to load it.
 if (process.argv[1] === fileURLToPath(import.meta.url) && !process.env.TAP) {
   const i = process.argv.indexOf('--repeat');
-  await benchAgent({ repeat: i > 0 ? Number(process.argv[i + 1]) : 3 });
+  await benchAgent({ repeat: i > 0 ? Number(process.argv[i + 1]) : 3, startOnly: process.argv.includes('--start-only') });
 }
