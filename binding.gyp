@@ -15,7 +15,8 @@
         "native/bpf_asm.c",
         "native/addon_peercred.c",
         "native/addon_flock.c",
-        "native/audit_scan.c"
+        "native/audit_scan.c",
+        "native/recv_probe.c"
       ],
       "cflags": ["-Wall", "-Wextra", "-O2", "-std=gnu11"],
       "libraries": ["-lpthread"]

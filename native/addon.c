@@ -78,6 +78,7 @@ napi_value sr_session_info(napi_env env, struct sr_session *s)
     set(env, o, "notifications", make_int(env, (int64_t)s->notifications));
     set(env, o, "lost", make_int(env, (int64_t)s->lost));
     set(env, o, "syncWakeup", make_int(env, s->sync_wakeup_active));
+    set(env, o, "blockingRecv", make_int(env, __atomic_load_n(&s->blocking_recv, __ATOMIC_SEQ_CST)));
     set(env, o, "attached", make_int(env, s->listener >= 0));
     pthread_mutex_unlock(&s->lock);
     return o;

@@ -3,6 +3,7 @@
 #include "notify_session.h"
 #include "fd_kind.h"
 #include "proc_util.h"
+#include "recv_probe.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -115,9 +116,28 @@ static enum sr_end_reason serve(struct sr_session *s)
         return SR_END_ERROR;
     }
 
+    {
+        const char *poll_env = getenv("SECCOMP_RECORDER_POLL_RECV");
+        int blocking = !(poll_env && *poll_env && strcmp(poll_env, "0") != 0) && sr_recv_blocking_ok();
+        __atomic_store_n(&s->blocking_recv, blocking, __ATOMIC_SEQ_CST);
+    }
+
     for (;;) {
         struct pollfd pfd[2] = { { s->listener, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
-        int n = poll(pfd, 2, -1);
+        int n;
+        if (s->blocking_recv) {
+            /* Straight into RECV: one syscall a notification instead of two. */
+            if (__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
+                free(req);
+                free(resp);
+                return SR_END_STOPPED;
+            }
+            pfd[0].revents = POLLIN;
+            pfd[1].revents = 0;
+            n = 1;
+        } else {
+            n = poll(pfd, 2, -1);
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -132,7 +152,16 @@ static enum sr_end_reason serve(struct sr_session *s)
         if (pfd[0].revents & POLLIN) {
             memset(req, 0, sizes.seccomp_notif);
             if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-                /* ENOENT: the task died or the call was interrupted. */
+                /* ENOENT: the task died or the call was interrupted; blocking, also
+                 * when no task uses the filter any more (then the listener hangs up). */
+                if (errno == ENOENT && s->blocking_recv) {
+                    struct pollfd hup = { s->listener, POLLIN, 0 };
+                    if (poll(&hup, 1, 0) > 0 && (hup.revents & (POLLHUP | POLLERR)) && !(hup.revents & POLLIN)) {
+                        free(req);
+                        free(resp);
+                        return SR_END_HANGUP;
+                    }
+                }
                 if (errno == EINTR || errno == ENOENT)
                     continue;
                 s->end_errno = errno;
@@ -190,6 +219,7 @@ static void *session_main(void *arg)
     pthread_mutex_lock(&s->lock);
     s->end_reason = r;
     pthread_mutex_unlock(&s->lock);
+    __atomic_store_n(&s->serve_done, 1, __ATOMIC_SEQ_CST);
     if (s->on_end)
         s->on_end(s, s->user);
     return NULL;
@@ -240,17 +270,41 @@ int sr_session_start(struct sr_session *s, pid_t pid, int target_fd, int listene
     return 0;
 }
 
+/* Resends the wake-up signal until the session thread is past its loop: a
+ * signal that lands just before the thread enters RECV would be lost. */
+static void *kick_main(void *arg)
+{
+    struct sr_session *s = arg;
+    while (!__atomic_load_n(&s->serve_done, __ATOMIC_SEQ_CST)) {
+        sr_recv_interrupt(s->thread);
+        usleep(1000);
+    }
+    return NULL;
+}
+
 void sr_session_stop(struct sr_session *s)
 {
     uint64_t one = 1;
+    __atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
     if (s->stop_fd >= 0)
         (void)!write(s->stop_fd, &one, sizeof one);
+    if (s->thread_started && __atomic_load_n(&s->blocking_recv, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&s->lock);
+        if (!s->kicker_started && pthread_create(&s->kicker, NULL, kick_main, s) == 0)
+            s->kicker_started = 1;
+        pthread_mutex_unlock(&s->lock);
+    }
 }
 
 void sr_session_destroy(struct sr_session *s)
 {
     if (s->thread_started) {
         sr_session_stop(s);
+        /* The kicker first: it signals the session thread until that one is done. */
+        if (s->kicker_started) {
+            pthread_join(s->kicker, NULL);
+            s->kicker_started = 0;
+        }
         pthread_join(s->thread, NULL);
         s->thread_started = 0;
     }

@@ -42,6 +42,14 @@ struct sr_session {
     uint64_t notifications;
     uint64_t lost;              /* counted nowhere (out of memory) */
     int sync_wakeup_active;
+    /* RECV blocks (no poll first) where the kernel wakes it when the filter's last user
+     * goes away (recv_probe.c); a stop then interrupts it with a signal, resent by the
+     * kicker thread until the loop has ended. SECCOMP_RECORDER_POLL_RECV=1: poll anyway. */
+    int blocking_recv;
+    int stopping;               /* atomic */
+    int serve_done;             /* atomic: the session thread is past its loop */
+    pthread_t kicker;
+    int kicker_started;         /* guarded by lock */
     enum sr_end_reason end_reason;
     int end_errno;
     sr_end_cb on_end;

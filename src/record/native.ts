@@ -19,6 +19,8 @@ export interface SessionInfo {
   lost: number;
   /** 1 when SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP is in effect. */
   syncWakeup: number;
+  /** 1 when the loop blocks in RECV (the kernel wakes it when the filter's last user goes away); 0: poll, then RECV. */
+  blockingRecv: number;
   attached: number;
 }
 
