@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--only heavy|realistic|exec|node-cost|agent|audit|args]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--notify-calls N] [--only heavy|realistic|exec|notify-loop|node-cost|agent|audit|args]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,9 @@ const work = mkdtempSync(join(tmpdir(), 'sr-bench-'));
 
 const timeIt = (argv) => timeCommand(argv).ms;
 
-function measure(argv) {
+function measure(argv, env) {
   const runs = [];
-  for (let i = 0; i < REPEAT; i++) runs.push(timeIt(argv));
+  for (let i = 0; i < REPEAT; i++) runs.push(timeCommand(argv, { env }).ms);
   return median(runs);
 }
 
@@ -65,6 +65,8 @@ for (const c of cases) {
   const recorded = measure(recordArgv());
   const notifications = JSON.parse(readFileSync(rec, 'utf8')).stats.notifications;
   const recordedNoSync = measure(recordArgv(['--no-sync-wakeup']));
+  // The notify loop before blocking RECV: poll, then RECV, for every notification.
+  const recordedPoll = measure(recordArgv(), { SECCOMP_RECORDER_POLL_RECV: '1' });
   const nodeStart = measure([process.execPath, CLI, '--version']);
   const straced = strace ? measure(['strace', '-f', '-qq', '-o', '/dev/null', ...c.cmd]) : NaN;
   rows.push({ c, plain, recorded, recordedNoSync, straced, notifications, nodeStart });
@@ -73,6 +75,7 @@ for (const c of cases) {
   console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms`);
   console.log(`  record --source bpf   ${Number.isFinite(bpfRecorded) ? bpfRecorded.toFixed(0).padStart(8) : '     n/a'} ms   bpf/plain ${r(bpfRecorded, plain)}   (/plain minus node start-up ${r(bpfRecorded - nodeStart, plain)})${bpfOk ? '' : `   ${BPF_REASON}`}`);
   console.log(`  record --source notify${recorded.toFixed(0).padStart(7)} ms   recorded/plain ${r(recorded, plain)}   (${notifications.toLocaleString('en-US')} notifications, ${Math.round(notifications / ((recorded - nodeStart) / 1000)).toLocaleString('en-US')}/s)`);
+  console.log(`  record, poll + RECV   ${recordedPoll.toFixed(0).padStart(8)} ms   /plain ${r(recordedPoll, plain)}   blocking RECV (above) takes ${r(recorded - nodeStart, recordedPoll - nodeStart)} of its time without node start-up${Number.isFinite(notifications) ? `, ${(((recordedPoll - recorded) * 1000) / notifications).toFixed(2)} µs less a notification` : ''}`);
   console.log(`  record, no sync wake  ${recordedNoSync.toFixed(0).padStart(8)} ms   /plain ${r(recordedNoSync, plain)}   sync wake-up saves ${r(recordedNoSync, recorded)}`);
   console.log(`  strace -f             ${Number.isFinite(straced) ? straced.toFixed(0).padStart(8) : '     n/a'} ms   strace/plain ${r(straced, plain)}`);
   console.log(`  recorded/strace       ${r(recorded, straced)}   (node start-up alone: ${nodeStart.toFixed(0)} ms, included in record)`);
@@ -117,6 +120,31 @@ if (!ONLY || ONLY === 'exec') {
   console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms   ${((plain * 1000) / EXECS).toFixed(0)} µs an iteration`);
   console.log(`  record --known        ${knownRun.toFixed(0).padStart(8)} ms   /plain minus node start-up ${((knownRun - nodeStart) / plain).toFixed(2)}x   ≈ ${per(knownRun)} µs more an exec`);
   console.log(`  record (everything)   ${fullRun.toFixed(0).padStart(8)} ms   /plain minus node start-up ${((fullRun - nodeStart) / plain).toFixed(2)}x   ≈ ${per(fullRun)} µs more an exec`);
+}
+if (!ONLY || ONLY === 'notify-loop') {
+  // Where a round trip goes: the loop of native/notify_session.c rebuilt with timers (scripts/lib/bench-notify.c).
+  const bin = join(work, 'bench-notify');
+  const built = spawnSync('gcc', ['-O2', '-o', bin, join(REPO, 'scripts/lib/bench-notify.c'), join(REPO, 'native/observations.c'), '-lpthread'], { encoding: 'utf8' });
+  if (built.status !== 0) console.log(`\nnotify round trip: skipped (gcc failed: ${built.stderr.split('\n')[0]})`);
+  else {
+    const N = Number(opt('notify-calls', 200000));
+    const runs = { poll: [], block: [] };
+    for (let i = 0; i < REPEAT; i++)
+      for (const mode of ['poll', 'block']) runs[mode].push(JSON.parse(spawnSync(bin, [mode, String(N)], { encoding: 'utf8' }).stdout));
+    const pick = (mode) => {
+      const list = runs[mode].sort((a, b) => a.roundTripNs - b.roundTripNs);
+      return list[Math.floor(list.length / 2)];
+    };
+    const us = (ns) => (ns / 1000).toFixed(2).padStart(6);
+    console.log(`\nnotify round trip (getppid x ${N.toLocaleString('en-US')}, a thread of one process; median of ${REPEAT}; µs a call; sync wake-up ${pick('block').syncWakeup ? 'on' : 'unavailable'})`);
+    console.log('  loop                  round trip  plain call  supervisor: poll  table update  SEND (incl. the switch back)  rest: RECV, filter, wake-ups');
+    for (const mode of ['poll', 'block']) {
+      const x = pick(mode);
+      const rest = x.roundTripNs - x.plainNs - x.pollNs - x.updateNs - x.sendNs;
+      console.log(`  ${(mode === 'poll' ? 'poll + RECV (before)' : 'blocking RECV (after)').padEnd(21)} ${us(x.roundTripNs)}      ${us(x.plainNs)}        ${us(x.pollNs)}        ${us(x.updateNs)}        ${us(x.sendNs)}                     ${us(rest)}`);
+    }
+    console.log(`  blocking/poll round trip ${(pick('block').roundTripNs / pick('poll').roundTripNs).toFixed(2)}x`);
+  }
 }
 if (!ONLY || ONLY === 'node-cost') {
   if (BPF_OK) {
