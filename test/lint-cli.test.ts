@@ -114,6 +114,8 @@ t.test('SARIF 2.1.0: the fields code scanning requires, rules indexed, acceptanc
     t.ok(Number.isInteger(res.locations[0].physicalLocation.region.startLine) && res.locations[0].physicalLocation.region.startLine >= 1);
   }
   const suppressed = results.filter((x) => x.suppressions);
+  const abs = JSON.parse((await runCli(['lint', '--format', 'sarif', join(process.cwd(), `${FIX}cronjob.yaml`)])).stdout) as Sarif;
+  t.equal(abs.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri, `file://${process.cwd()}/${FIX}cronjob.yaml`, 'an absolute path is a file: URI');
   t.same(suppressed.map((x) => [x.ruleId, x.suppressions]), [['run-as-non-root', [{ kind: 'inSource', justification: 'redis image starts as root and drops to uid 999 itself' }]]]);
 });
 

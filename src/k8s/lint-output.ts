@@ -2,6 +2,7 @@
 // findings and the summary), and SARIF 2.1.0 for code-scanning tools: one run,
 // the rules as reportingDescriptors, accepted findings as results carrying an
 // in-source suppression with the annotation's reason.
+import { pathToFileURL } from 'node:url';
 import { TOOL } from '../version.js';
 import type { LintFinding, LintResult } from './lint.js';
 import { ACCEPT_PREFIX } from './lint.js';
@@ -62,9 +63,10 @@ export function renderJson(r: LintResult): string {
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
-/** SARIF wants a URI: relative paths stay relative (to the repository), stdin gets a name. */
+/** SARIF wants a URI: relative paths stay relative (to the repository), absolute ones are file: URIs, stdin gets a name. */
 function artifactUri(file: string): string {
   if (file === '<stdin>') return 'stdin';
+  if (file.startsWith('/')) return pathToFileURL(file).href;
   return file.split('/').map(encodeURIComponent).join('/');
 }
 
