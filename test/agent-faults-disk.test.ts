@@ -2,12 +2,17 @@
 // directory on a small tmpfs filled to ENOSPC (it keeps recording, says
 // degraded in /healthz, counts and logs the failure, loses nothing it
 // acknowledged, and persists again once the disk is cleared, without a
-// restart). No container fails on the way.
+// restart), and kill -9 while it compacts a large state (every container
+// recorded and every reset answered before the kill is there after the
+// restart; the snapshot is never corrupt). No container fails on the way.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import t from 'tap';
+import { parseJournal } from '../src/agent/journal.js';
+import { JOURNAL_FILE, RecordingStore, SNAPSHOT_FILE } from '../src/agent/store.js';
 import type { ImageDetail } from '../src/agent/views.js';
 import { nativeBuildStatus } from '../src/record/native.js';
 import type { AgentProcess } from './helpers/agent-process.js';
@@ -122,4 +127,102 @@ t.test('ENOSPC on the state directory, then the disk cleared while running', { s
   t.teardown(() => again.kill9());
   t.same(held(await show(again, image)), before, 'after kill -9 and a restart: every container and call count recorded before');
   t.equal(await again.stop(), 0);
+});
+
+/** A state of `images` images of `calls` calls each, written through the store itself. */
+async function seedState(stateDir: string, images: number, calls: number): Promise<string[]> {
+  const store = await RecordingStore.open(stateDir, pino({ level: 'silent' }));
+  const names: string[] = [];
+  for (let i = 0; i < images; i++) {
+    const image = `seed.local/image-${i}:1`;
+    names.push(image);
+    store.record({
+      k: 'calls',
+      at: new Date().toISOString(),
+      container: `seed-${i}`,
+      image,
+      runtime: 'runc',
+      phase: 'workload',
+      calls: Array.from({ length: calls }, (_, nr) => ({ arch: 'x86_64', syscall: `call_${nr}`, nr, count: 1 + (i % 7) })),
+    });
+  }
+  await store.close();
+  return names;
+}
+
+/** Signs the kill landed inside a compaction: a temp file of the atomic writer, or a journal older than the snapshot. */
+function midCompaction(stateDir: string): string | undefined {
+  const temp = readdirSync(stateDir).find((f) => f.endsWith('.tmp'));
+  if (temp) return `temp file ${temp}`;
+  const snapshot = JSON.parse(readFileSync(join(stateDir, SNAPSHOT_FILE), 'utf8')) as { generation: number };
+  const journal = parseJournal(readFileSync(join(stateDir, JOURNAL_FILE))).header?.generation;
+  return journal !== undefined && journal < snapshot.generation ? `journal generation ${journal} < snapshot ${snapshot.generation}` : undefined;
+}
+
+t.test('kill -9 during compaction: every container recorded and every reset answered before it survives', { skip, timeout: 400_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sr-faults-compact-'));
+  const stateDir = join(dir, 'state');
+  const seeded = await seedState(stateDir, 800, 20);
+  t.comment(`seeded snapshot: ${readFileSync(join(stateDir, SNAPSHOT_FILE)).length} bytes`);
+  // Every flush that writes compacts: a reset (durable before its answer) is a write, then a whole-state compaction.
+  const args = ['--compact-bytes', '1', '--batch-interval', '20ms'];
+  let agent = await startAgent({ dir, args });
+  const profile = await runcProfile(agent);
+  const kept = new Map<string, ReturnType<typeof held>>();
+  const reset = new Set<string>();
+  /** Resets the kill cut off before their answer: either outcome is right. */
+  const unanswered = new Set<string>();
+  const hits: string[] = [];
+  let next = 0;
+  for (let round = 1; round <= 6; round++) {
+    const image = `test.local/compact-${round}:1`;
+    const r = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations(image, 'box', 'compact') });
+    t.equal(r.code, 0, `round ${round}: the container is unharmed: ${r.stderr}`) || t.comment(agent.stderr().slice(-3000));
+    await settled(agent);
+    kept.set(image, held(await show(agent, image)));
+
+    if (round % 2) {
+      // Resets back to back, each a write plus a compaction; kill -9 at a random moment among them.
+      const killAt = Date.now() + 100 + Math.floor(Math.random() * 400);
+      let stop = false;
+      const resets = (async () => {
+        while (!stop && next < seeded.length) {
+          const image = seeded[next++];
+          const res = await agent.raw('DELETE', `/v1/recordings/${encodeURIComponent(image)}`).catch(() => undefined);
+          if (res?.status === 200) reset.add(image);
+          else unanswered.add(image);
+        }
+      })();
+      while (Date.now() < killAt) await new Promise((r) => setTimeout(r, 5));
+      await agent.kill9();
+      stop = true;
+      await resets;
+    } else {
+      // One reset, and kill -9 the moment the compaction it causes has a temp file open (polled without yielding).
+      const image = seeded[next++];
+      const answer = agent.raw('DELETE', `/v1/recordings/${encodeURIComponent(image)}`).catch(() => undefined);
+      const end = Date.now() + 10_000;
+      while (Date.now() < end && !readdirSync(stateDir).some((f) => f.endsWith('.tmp')));
+      agent.child.kill('SIGKILL');
+      await agent.kill9();
+      const res = await answer;
+      if (res?.status === 200) reset.add(image);
+      else unanswered.add(image);
+    }
+    const hit = midCompaction(stateDir);
+    if (hit) hits.push(`round ${round}: ${hit}`);
+
+    agent = await startAgent({ like: agent, args });
+    t.notOk(agent.logs.some((l) => String(l.msg).startsWith('unreadable state snapshot')), `round ${round}: the snapshot is intact`);
+    t.same(readdirSync(stateDir).filter((f) => f.endsWith('.tmp')), [], `round ${round}: no temp file is left behind`);
+    for (const [image, want] of kept) t.same(held(await show(agent, image)), want, `round ${round}: ${image} as recorded before the kill`);
+    const list = await agent.json<{ images: { image: string }[] }>('GET', '/v1/recordings');
+    const present = new Set(list.images.map((i) => i.image));
+    t.same([...reset].filter((i) => present.has(i)), [], `round ${round}: all ${reset.size} resets answered before the kill stay reset`);
+    const lost = seeded.slice(next).concat(seeded.slice(0, next).filter((i) => !reset.has(i) && !unanswered.has(i))).filter((i) => !present.has(i));
+    t.same(lost, [], `round ${round}: no other image is lost (${reset.size} reset)`);
+  }
+  t.comment(hits.join('; '));
+  t.ok(hits.length >= 2, `kills landed inside a compaction in ${hits.length} of 6 rounds`);
+  t.equal(await agent.stop(), 0);
 });
