@@ -94,3 +94,18 @@ t.test('diff between levels: narrowing, with the value set per argument', async 
   t.match(back.stdout, /values: request: TCGETS, TIOCGWINSZ → any value \(widened\)/);
   t.notMatch(back.stdout, / socket /, 'both levels restrict socket the same way');
 });
+
+t.test('merge --args unions the recordings\' values and overflow flags before writing conditions', async (t) => {
+  const out = join(dir, 'merged.json');
+  const r = await runCli(['merge', REC, `${ARGS}rec-args-second.json`, '--args', 'strict', '-o', out]);
+  t.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(readFileSync(out, 'utf8'));
+  const rules = (name: string) => doc.syscalls.filter((s: { names: string[] }) => s.names.includes(name));
+  t.equal(rules('socket').length, 5, 'four values from the first, AF_NETLINK SOCK_RAW from the second');
+  t.same(rules('ioctl').map((s: { args?: unknown[] }) => s.args ?? []), [[]], 'ioctl overflowed in the second: no condition');
+  t.match(r.stderr, /every syscall is in every input/);
+  const v = await runCli(['validate', '--strict', out]);
+  t.equal(v.code, 0, v.stdout);
+  const off = await runCli(['merge', REC, `${ARGS}rec-args-second.json`, '--args', 'off', '-q']);
+  t.notOk(JSON.parse(off.stdout).syscalls.some((s: { args?: unknown[] }) => s.args?.length), '--args off: names only');
+});

@@ -9,9 +9,12 @@ import { reportError, withCommonOptions, writeStdout } from './common.js';
 import type { OutputChoice } from '../profile/render.js';
 import { renderProfile } from '../profile/render.js';
 import { checkOutputChoice, coverageAnnotation } from './generate.js';
+import type { ArgLevel } from '../profile/arg-rules.js';
+import { ARG_LEVELS } from '../profile/arg-rules.js';
 
 interface MergeCliOptions extends CommonOptions {
   check?: boolean;
+  args: ArgLevel;
   format: string;
   spoVersion: string;
   name?: string;
@@ -61,7 +64,7 @@ async function runMerge(files: string[], opts: MergeCliOptions): Promise<number>
     const output: OutputChoice = { format: opts.format, spoVersion: opts.spoVersion, name: opts.name, namespace: opts.namespace };
     if (output.format === 'pod') throw new UsageError('merge writes a profile: use --format oci or spo (generate --format pod makes the Pod snippet)');
     checkOutputChoice(output);
-    const result = mergeInputs(files.map(loadInputFile));
+    const result = mergeInputs(files.map(loadInputFile), { args: opts.args });
     const text = renderProfile(result.profile, output, output.format === 'spo' ? coverageAnnotation(result.coverage, result.inputs) : {});
     if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
@@ -83,6 +86,11 @@ export function mergeCommandSpec(): Command {
     )
     .argument('<inputs...>', 'recordings and/or profiles')
     .option('--check', 'exit 1 unless the first profile allows everything the others need')
+    .addOption(
+      new Option('--args <level>', "argument conditions from the recordings' unioned values, as generate --args (profiles keep their own)")
+        .choices([...ARG_LEVELS])
+        .default('safe'),
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['oci', 'spo']).default('oci'))
     .addOption(new Option('--spo-version <version>', 'SeccompProfile API version for --format spo').choices(['v1', 'v1beta1']).default('v1'))
     .option('--name <name>', 'metadata.name for --format spo')

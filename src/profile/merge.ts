@@ -3,7 +3,8 @@
 import { InputError, UsageError } from '../errors.js';
 import { nativeArchName } from '../seccomp/arch.js';
 import { callVerdict, isAllowingAction, recordedArgsByIndex, rulesFor } from './baseline.js';
-import { groupRules } from './generate.js';
+import { generateProfile, groupRules } from './generate.js';
+import type { ArgLevel } from './arg-rules.js';
 import { describe, isRecord, parseJsonDocument } from './json-input.js';
 import { parseProfileText, readInput } from './load.js';
 import type { Condition, Profile, Rule } from './model.js';
@@ -74,13 +75,27 @@ function unionRulesFor(name: string, rules: Rule[]): Rule[] {
   return unique.slice(0, 1).concat(unique.slice(1).filter((r) => r.args.length > 0));
 }
 
-export function mergeInputs(inputs: LoadedInput[]): MergeResult {
+/**
+ * The recordings among the inputs as one profile with argument conditions
+ * (generate --args, no baseline): their values and overflow flags are unioned
+ * before any condition is written, so the conditions are the union's.
+ */
+function recordingsWithArgs(inputs: LoadedInput[], level: ArgLevel): Profile | undefined {
+  const recordings = inputs.flatMap((i) => (i.kind === 'recording' ? [{ file: i.file, recording: i.recording }] : []));
+  if (!recordings.length || level === 'off') return undefined;
+  return generateProfile({ recordings, caps: [], kernel: '0.0', args: level }).profile;
+}
+
+export function mergeInputs(inputs: LoadedInput[], opts: { args?: ArgLevel } = {}): MergeResult {
   if (!inputs.length) throw new UsageError('nothing to merge');
   const profiles = inputs.map((i) => {
     const p = inputAsProfile(i);
     checkMergeable(i, p);
     return p;
   });
+  // With --args, the recordings' rules are their combined conditioned profile; coverage still counts each input.
+  const conditioned = recordingsWithArgs(inputs, opts.args ?? 'off');
+  const ruleSources = conditioned ? [conditioned, ...profiles.filter((_, i) => inputs[i].kind === 'profile')] : profiles;
   const warnings: string[] = [];
   const first = profiles[0];
   profiles.forEach((p, i) => {
@@ -92,15 +107,17 @@ export function mergeInputs(inputs: LoadedInput[]): MergeResult {
 
   const byName = new Map<string, Rule[]>();
   const coverage: Record<string, number> = {};
-  for (const p of profiles) {
-    const allowedHere = new Set<string>();
+  for (const p of ruleSources) {
     for (const r of p.rules) {
       for (const n of r.names) {
         if (!byName.has(n)) byName.set(n, []);
         byName.get(n)!.push(r);
-        if (isAllowingAction(r.action.kind)) allowedHere.add(n);
       }
     }
+  }
+  for (const p of profiles) {
+    const allowedHere = new Set<string>();
+    for (const r of p.rules) if (isAllowingAction(r.action.kind)) for (const n of r.names) allowedHere.add(n);
     for (const n of allowedHere) coverage[n] = (coverage[n] ?? 0) + 1;
   }
   const rules: Rule[] = [];
