@@ -143,7 +143,12 @@ t.test('kill -9: every observation older than the batch interval survives the re
   const c = client(agent, 'good', 'crash-1', 'test/crash:1', 7, release);
   t.teardown(() => c.kill());
   await agent.waitForLog((l) => l.msg === 'recording container');
-  await new Promise((r) => setTimeout(r, 2500)); // more than two batch intervals (1 s) after the calls
+  // The event, not a time: the calls are in the state and no record waits for the journal.
+  await eventually(
+    async () => ({ d: await show(agent, 'test/crash:1').catch(() => undefined), pending: await metric(agent, /^seccomp_recorder_journal_pending_records (\d+)$/m) }),
+    (v) => v.pending === 0 && v.d?.calls.some((o) => o.syscall === 'getppid' && o.count === 7) === true,
+    20_000,
+  );
   await agent.kill9();
   writeFileSync(release, '');
   t.equal(await c.exit, 3, 'with the agent gone, its next notified call fails (ENOSYS)');
