@@ -31,6 +31,8 @@ const EMPTY_RECORDING = file(
   }),
 );
 const PROFILE = file('p.json', JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }));
+const BAD_YAML = file('bad.yaml', 'kind: Pod\nspec:\n  containers: [\n');
+const POD = file('pod.yaml', 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: c, image: nginx}\n');
 const DENY_UNKNOWN = file('deny-unknown.json', JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['no_such_call'], action: 'SCMP_ACT_ERRNO' }] }));
 
 const CASES: string[][] = [
@@ -76,6 +78,11 @@ const CASES: string[][] = [
   ['recording-profile', '--runtime', 'runc', '--arch', 'vax'],
   ['recordings', 'list', '--api-socket', join(dir, 'no-agent.sock')],
   ['agent', '--batch-interval', 'soon'],
+  ['lint', MISSING],
+  ['lint', BAD_YAML],
+  ['patch', BAD_YAML, '--map', 'nginx=web'],
+  ['patch', POD],
+  ['patch', POD, '--map', 'nginx=../web'],
 ];
 
 for (const args of CASES) {
