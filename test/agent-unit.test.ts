@@ -169,7 +169,7 @@ function sampleState(): AgentState {
   s.apply(container('c1', 'nginx:1', { namespace: 'shop', name: 'web' }));
   s.apply(calls('c1', 'nginx:1', [obs('read', 0, 5), obs('accept4', 288)], { namespace: 'shop', name: 'web' }));
   s.apply(calls('c1', 'nginx:1', [obs('execve', 59), obs('prctl', 157)], { phase: 'runtime' }));
-  s.apply(container('c2', 'nginx:1', { namespace: 'staging', name: 'web' }));
+  s.apply(container('c2', 'nginx:1', { namespace: 'staging', name: 'web', pod: 'web-7d4f' }));
   s.apply(calls('c2', 'nginx:1', [obs('read', 0, 2), obs('bind', 49)], { namespace: 'staging', name: 'web' }));
   s.apply(container('c3', 'redis:7'));
   s.apply(calls('c3', 'redis:7', [obs('epoll_wait', 232)]));
@@ -200,7 +200,17 @@ t.test('two containers of one image merge, another image stays apart, groups kee
       ['staging', 'web', 1, ['x86_64/bind']],
     ],
   );
+  t.same(d.groups.map((g) => g.pods), [undefined, ['web-7d4f']], 'the Pod a group ran in, when the annotations name it');
   t.equal(showImage(s, 'nope', new Map()), undefined);
+});
+
+t.test('a snapshot from before pods were kept loads with none', async (t) => {
+  const snap = sampleState().toSnapshot(1) as { images: { groups: { pods?: string[] }[] }[] };
+  t.same(snap.images[0].groups.map((g) => g.pods), [undefined, ['web-7d4f']]);
+  for (const g of snap.images[0].groups) delete g.pods;
+  const { state } = AgentState.fromSnapshot(JSON.parse(JSON.stringify(snap)), 'state.json');
+  t.same(showImage(state, 'nginx:1', new Map())!.groups.map((g) => g.pods), [undefined, undefined]);
+  t.throws(() => AgentState.fromSnapshot({ ...snap, images: [{ ...snap.images[0], groups: [{ ...snap.images[0].groups[0], pods: [1] }] }] }, 'state.json'), /groups\[0\]\.pods: expected a list of strings/);
 });
 
 t.test('reset forgets one image only; an end after a reset changes nothing', async (t) => {

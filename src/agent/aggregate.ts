@@ -19,6 +19,8 @@ export interface GroupAgg {
   lastActivity: string;
   /** Call labels (`x86_64/read`) seen from this group. */
   calls: Set<string>;
+  /** The Pods its containers ran in (from the CRI annotations; empty outside Kubernetes). */
+  pods: Set<string>;
 }
 
 export interface ImageAgg {
@@ -97,7 +99,7 @@ export class AgentState {
     const key = groupKey(namespace, name);
     let g = img.groups.get(key);
     if (!g) {
-      g = { containers: new Set(), lastActivity: at, calls: new Set() };
+      g = { containers: new Set(), lastActivity: at, calls: new Set(), pods: new Set() };
       if (namespace) g.namespace = namespace;
       if (name) g.name = name;
       img.groups.set(key, g);
@@ -122,7 +124,9 @@ export class AgentState {
         img.containers.add(r.container);
         for (const n of r.uncovered) img.uncovered.add(n);
         if (r.privileged) img.privileged.add(r.container);
-        this.group(img, r.at, r.namespace, r.name).containers.add(r.container);
+        const g = this.group(img, r.at, r.namespace, r.name);
+        g.containers.add(r.container);
+        if (r.pod) g.pods.add(r.pod);
         this.runtime(r.runtime, r.at).containers.add(r.container);
         return;
       }
@@ -183,7 +187,7 @@ export class AgentState {
         ...(img.privileged.size ? { privileged: [...img.privileged].sort() } : {}),
         ...(img.gaps.length ? { gaps: img.gaps.map((g) => ({ ...g })) } : {}),
         groups: [...img.groups.values()]
-          .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort() }))
+          .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort(), ...(g.pods.size ? { pods: [...g.pods].sort() } : {}) }))
           .sort((a, b) => groupKey(a.namespace, a.name).localeCompare(groupKey(b.namespace, b.name))),
       })),
       runtimes: sorted(this.runtimes).map((rt) => ({
@@ -262,6 +266,8 @@ export class AgentState {
           containers: new Set(strings(g.containers, `${gp}.containers`)),
           lastActivity: text(g.lastActivity, `${gp}.lastActivity`),
           calls: new Set(strings(g.calls, `${gp}.calls`)),
+          // Snapshots from before pods were kept have none.
+          pods: new Set(g.pods === undefined ? [] : strings(g.pods, `${gp}.pods`)),
         };
         img.groups.set(groupKey(namespace, name), agg);
       });

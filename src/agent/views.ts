@@ -46,6 +46,8 @@ export interface GroupView {
   syscalls: number;
   /** Calls no other group of this image made (only when there are several groups). */
   onlyHere: string[];
+  /** The Kubernetes Pods its containers ran in, when known (CRI annotations). */
+  pods?: string[];
 }
 
 export interface ImageDetail extends ImageSummary {
@@ -96,6 +98,7 @@ export function showImage(state: AgentState, image: string, live: Map<string, nu
         };
         if (g.namespace) v.namespace = g.namespace;
         if (g.name) v.name = g.name;
+        if (g.pods.size) v.pods = [...g.pods].sort();
         return v;
       })
       .sort((a, b) => (a.namespace ?? '').localeCompare(b.namespace ?? '') || (a.name ?? '').localeCompare(b.name ?? '')),

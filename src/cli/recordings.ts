@@ -89,6 +89,7 @@ export function formatShow(d: ImageDetail): string {
     for (const g of d.groups) {
       const who = `${g.namespace ?? '-'}/${g.name ?? '-'}`;
       out.push(`  ${who}: ${g.containers} container(s), ${g.syscalls} syscalls, last activity ${shortTime(g.lastActivity)}`);
+      if (g.pods?.length) out.push(`    pods: ${g.pods.join(' ')}`);
       if (g.onlyHere.length) out.push(`    only here: ${g.onlyHere.join(' ')}`);
     }
   }
