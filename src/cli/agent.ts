@@ -9,6 +9,8 @@ import { reportError, withCommonOptions } from './common.js';
 import { createLogger } from './logging.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/seccomp-recorder';
+/** How long SIGTERM keeps live containers served (a DaemonSet's grace period must exceed it). */
+export const DEFAULT_DRAIN_TIMEOUT = '25s';
 
 interface AgentCliOptions extends CommonOptions {
   stateDir: string;
@@ -131,7 +133,7 @@ export function agentCommandSpec(): Command {
     .option('--api-reader-uid <uid>', 'besides root, this uid may GET /healthz, /metrics, the list and show (a metrics scraper); checked with SO_PEERCRED')
     .option('--api-reader-gid <gid>', 'as --api-reader-uid, for peers whose primary gid is this')
     .option('--baseline-dir <dir>', 'baselines `recordings profile --baseline NAME` may name: the files of this directory, read once at start')
-    .option('--drain-timeout <duration>', 'on SIGTERM, how long to keep serving live containers', '25s')
+    .option('--drain-timeout <duration>', 'on SIGTERM, how long to keep serving live containers', DEFAULT_DRAIN_TIMEOUT)
     .option('--compact-bytes <n>', 'compact the journal into the snapshot once it passes this many bytes (default 16 MiB)')
     .option('--batch-interval <duration>', 'how often observations are drained and fsync\'d (<= 1s)', '1s')
     .option('--podman <path>', 'podman binary used to name the images of podman containers', 'podman')

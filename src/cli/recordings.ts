@@ -1,5 +1,5 @@
-// `seccomp-recorder recordings list|show|profile|recording|reset`: the agent's
-// recordings, read through its API socket.
+// `seccomp-recorder recordings list|show|profile|recording|reset|health`: the
+// agent's recordings (and its /healthz), read through its API socket.
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { apiJson, apiRequest, checkResponse, DEFAULT_API_SOCKET, imagePath } from '../agent/client.js';
@@ -121,6 +121,12 @@ async function show(image: string, opts: ApiOptions): Promise<void> {
   await writeStdout(opts.json ? `${JSON.stringify(d, null, 2)}\n` : formatShow(d));
 }
 
+/** GET /healthz: its answer on stdout; any failure (no agent, no answer, not 200) is an error. */
+async function health(opts: ApiOptions): Promise<void> {
+  const h = await apiJson<{ status: string }>(opts.apiSocket, 'GET', '/healthz');
+  await writeStdout(opts.json ? `${JSON.stringify(h)}\n` : `${h.status}\n`);
+}
+
 interface ProfileCliOptions extends ApiOptions {
   format: string;
   name?: string;
@@ -188,6 +194,15 @@ export function recordingsCommandSpec(): Command {
         process.exitCode = await guarded(opts, () => list(opts));
       },
     ),
+  );
+  cmd.addCommand(
+    withApi(
+      new Command('health')
+        .summary("the agent's /healthz: exit 0 while it serves (status ok, or draining on SIGTERM); for an exec liveness probe")
+        .option('--json', 'the API answer as JSON'),
+    ).action(async (opts: ApiOptions) => {
+      process.exitCode = await guarded(opts, () => health(opts));
+    }),
   );
   cmd.addCommand(
     withApi(
