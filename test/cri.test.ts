@@ -37,6 +37,18 @@ const present = (agent: AgentProcess, image: string) => show(agent, image).catch
 const names = (d: ImageDetail) => new Set(d.calls.map((o) => o.syscall));
 const groups = (d: ImageDetail) => d.groups.map((g) => ({ namespace: g.namespace, name: g.name, pods: g.pods }));
 
+/** The localhost-profile-* rule ids `lint` reports for a Deployment of the image under this Localhost profile. */
+async function lintLocalhost(node: CriNode, localhostProfile: string, recording: string): Promise<string[]> {
+  const manifest = join(node.dir, 'web.yaml');
+  writeFileSync(manifest, [
+    'apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: web, namespace: staging}', 'spec:', '  template:', '    spec:', '      containers:',
+    `        - name: app`, `          image: ${WORKLOAD_IMAGE}`, '          securityContext:', `            seccompProfile: {type: Localhost, localhostProfile: ${localhostProfile}}`, '',
+  ].join('\n'));
+  const r = await runCli(['lint', manifest, '--format', 'json', '--kubelet-root', node.kubeletRoot, '--recording', `${WORKLOAD_IMAGE}=${recording}`]);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`lint: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { findings: { ruleId: string }[] }).findings.map((f) => f.ruleId).filter((id) => id.startsWith('localhost-profile'));
+}
+
 t.test('Pods through containerd\'s CRI', { skip, timeout: 240_000 }, async (t) => {
   const node: CriNode = await startCriNode();
   t.teardown(() => node.stop());
@@ -84,6 +96,13 @@ t.test('Pods through containerd\'s CRI', { skip, timeout: 240_000 }, async (t) =
     t.equal(enforced.exitCode, 0, `the same Pod runs under the exported profile: ${enforced.stderr}`);
     t.equal(enforced.stdout, recorded.stdout, 'with the same output');
 
+    // The README's last step: lint proves the installed profile covers what was recorded.
+    const recFile = join(node.dir, 'busybox.rec.json');
+    const rec = await runCli(['recordings', 'recording', WORKLOAD_IMAGE, '-o', recFile, '--api-socket', agent.apiSocket]);
+    t.equal(rec.code, 0, rec.stderr);
+    const lint = (profileName: string) => lintLocalhost(node, profileName, recFile);
+    t.same(await lint(localhostProfile!), [], 'lint: the exported profile is installed and covers the recording');
+
     const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as { syscalls: { names: string[] }[] };
     t.ok(profile.syscalls.some((r) => r.names.includes(removed!)), `the profile allows ${removed}`);
     for (const r of profile.syscalls) r.names = r.names.filter((n) => n !== removed);
@@ -92,6 +111,7 @@ t.test('Pods through containerd\'s CRI', { skip, timeout: 240_000 }, async (t) =
     writeFileSync(lessFile, JSON.stringify(profile));
     const expLess = await runCli(['export', lessFile, '--name', 'cri-busybox-less', '--kubelet-root', node.kubeletRoot, '-q']);
     t.equal(expLess.code, 0, expLess.stderr);
+    t.same(await lint('seccomp-recorder/cri-busybox-less.json'), ['localhost-profile-uncovered'], `lint: the profile without ${removed} does not cover the recording`);
     const denied = await pod('web-0', 'uid-web-0-c', 'staging', join(seccompDir, 'seccomp-recorder', 'cri-busybox-less.json'), 'container');
     t.not(denied.exitCode, 0, `without ${removed} the Pod fails: the exported profile is enforced, not an allow-all`);
     t.equal(denied.stdout, recorded.stdout, 'after the steps before it ran');

@@ -2,7 +2,8 @@
 // restated), each on a hostPath at the same path on the node, the grace period
 // outlasts the drain, the liveness probe's command really answers from a
 // running agent (and fails without one), the image installs the command the
-// manifest calls, and `lint deploy/` accepts it.
+// manifest calls, and `lint deploy/` passes (the rules the agent must break
+// accepted by annotation, each with its reason).
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
@@ -85,6 +86,18 @@ t.test('the Containerfile installs the command the manifest runs', async (t) => 
   t.match(containerfile, /ln -s \/opt\/seccomp-recorder\/dist\/cli\/main\.js \/usr\/local\/bin\/seccomp-recorder/);
   for (const c of [agent, init]) t.equal(c.command[0], 'seccomp-recorder');
   t.match(containerfile, /libseccomp2/, 'libseccomp at run time (koffi loads it)');
+});
+
+t.test('lint deploy/ exits 0: what the agent needs is accepted, with reasons, and listed', async (t) => {
+  const r = await runCli(['lint', 'deploy/', '--format', 'json']);
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  const report = JSON.parse(r.stdout) as { findings: { ruleId: string; severity: string; accepted?: string }[]; summary: { errors: number; workloads: number } };
+  t.equal(report.summary.workloads, 1);
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  t.ok(errors.length > 0 && errors.every((f) => f.accepted), 'every error is accepted...');
+  t.same([...new Set(errors.map((f) => f.ruleId))].sort(), ['capabilities-add-dangerous', 'host-pid', 'run-as-non-root', 'run-as-root-user'], '...and only the ones the agent\'s needs explain');
+  for (const f of errors) t.equal(f.accepted, ds.metadata.annotations[`seccomp-recorder.io/accept-${f.ruleId}`], `${f.ruleId}: its reason`);
+  t.notOk(report.findings.some((f) => /seccomp|privileged|privilege-escalation|capabilities-drop-all/.test(f.ruleId)), 'seccomp set, not privileged, no escalation, ALL dropped');
 });
 
 const rootSkip = process.getuid?.() !== 0 ? 'the agent needs root' : false;
