@@ -198,7 +198,7 @@ export function recordingsCommandSpec(): Command {
   cmd.addCommand(
     withApi(
       new Command('health')
-        .summary("the agent's /healthz: exit 0 while it serves (status ok, or draining on SIGTERM); for an exec liveness probe")
+        .summary("the agent's /healthz: exit 0 while it answers (status ok, draining on SIGTERM, degraded while journal writes fail); for an exec liveness probe")
         .option('--json', 'the API answer as JSON'),
     ).action(async (opts: ApiOptions) => {
       process.exitCode = await guarded(opts, () => health(opts));
