@@ -13,6 +13,7 @@ import { loadProfile } from '../profile/load.js';
 import { machineTarget, resolveForTarget } from '../profile/machine.js';
 import type { Profile } from '../profile/model.js';
 import { libseccompVersion } from '../seccomp/libseccomp.js';
+import { unknownNameUses } from '../seccomp/name-report.js';
 import { syscallExistence } from '../seccomp/syscall-exists.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
@@ -49,6 +50,8 @@ interface LoadedSide {
   side: DiffSide;
   profile: Profile;
   notes: string[];
+  /** Uses of names libseccomp does not know that make the profile looser here than written. */
+  unknownErrors: number;
 }
 
 /**
@@ -69,7 +72,24 @@ function loadSide(file: string): LoadedSide {
     notes.push(`${label}: Docker-shaped includes/excludes resolved for this machine (${target.arches.join(', ')}; Docker's default capabilities; kernel ${target.kernel})`);
     notes.push(...resolved.notes.map((n) => `${label}: ${n}`));
   }
-  return { side, profile, notes };
+  return { side, profile, notes, unknownErrors: weighUnknownNames(label, profile, notes) };
+}
+
+/**
+ * Names libseccomp does not know, weighed as validate weighs them (name-report.ts):
+ * a note each, 'warning' when skipping the name only makes the profile stricter
+ * here, 'error' when it loosens it. Returns the errors' count.
+ */
+function weighUnknownNames(label: string, profile: Profile, notes: string[]): number {
+  let version: string;
+  try {
+    version = libseccompVersion();
+  } catch {
+    return 0; // libseccompExists() says so once
+  }
+  const uses = unknownNameUses(profile, version);
+  for (const u of uses) notes.push(`${label}: ${u.severity}: ${u.message}`);
+  return uses.filter((u) => u.severity === 'error').length;
 }
 
 /** Syscall existence through libseccomp, or undefined (with a note) when it is not installed. */
@@ -94,7 +114,8 @@ async function runDiff(oldFile: string, newFile: string, opts: DiffCliOptions): 
     const notes = [...before.notes, ...after.notes];
     const exists = libseccompExists(notes);
     const result = diffProfiles(before.profile, after.profile, { exists });
-    const failed = violates(result.summary, opts.failOn);
+    // The new profile is looser on this node than written: as much a widening as any change.
+    const failed = violates(result.summary, opts.failOn) || (opts.failOn !== 'never' && after.unknownErrors > 0);
     const report: DiffReport = { old: before.side, new: after.side, result, failOn: opts.failOn, failed, notes: [...notes, ...result.notes] };
     if (opts.format === 'json') {
       await writeStdout(renderJson(report));
