@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import type { JournalRecord } from '../src/agent/records.js';
 import { RecordingStore } from '../src/agent/store.js';
 import { nativeBuildStatus } from '../src/record/native.js';
+import { markedEquivalents } from '../src/profile/equivalents.js';
 import { parseOciProfile } from '../src/profile/oci.js';
 import { parseRecording } from '../src/profile/recording.js';
 import type { AgentProcess } from './helpers/agent-process.js';
@@ -92,12 +93,18 @@ t.test('profiles in each format, from the generator', { skip }, async (t) => {
   const agent = await seededAgent();
   t.teardown(() => agent.kill9());
   const out = join(agent.dir, 'nginx.json');
-  const oci = await runCli(['recordings', 'profile', NGINX, '--no-baseline', '-o', out, '--api-socket', agent.apiSocket]);
+  const oci = await runCli(['recordings', 'profile', NGINX, '--no-baseline', '--exact', '-o', out, '--api-socket', agent.apiSocket]);
   t.equal(oci.code, 0, oci.stderr);
   t.match(oci.stderr, /nginx:1\.27: 8 syscalls allowed \(2 only for the runtime's start-up\); no baseline/);
   const profile = parseOciProfile(readFileSync(out, 'utf8'), out);
   t.same(profile.rules.flatMap((r) => r.names).sort(), ['accept4', 'bind', 'epoll_wait', 'execve', 'exit_group', 'getdents64', 'read', 'write'], 'workload + runtime start-up + write');
   t.equal(profile.defaultAction.kind, 'errno');
+  // Without --exact: the equivalents of recorded calls, in their own marked rule.
+  const deployable = join(agent.dir, 'nginx.deployable.json');
+  const dep = await runCli(['recordings', 'profile', NGINX, '--no-baseline', '-o', deployable, '--api-socket', agent.apiSocket]);
+  t.equal(dep.code, 0, dep.stderr);
+  t.match(dep.stderr, /plus 6 equivalents of recorded calls \(accept,epoll_pwait,epoll_pwait2,getdents,readv,writev; exact=1 leaves them out\)/);
+  t.same(markedEquivalents(parseOciProfile(readFileSync(deployable, 'utf8'), deployable)), ['accept', 'epoll_pwait', 'epoll_pwait2', 'getdents', 'readv', 'writev']);
 
   const spo = await runCli(['recordings', 'profile', NGINX, '--format', 'spo', '--namespace', 'shop', '--api-socket', agent.apiSocket]);
   t.equal(spo.code, 0, spo.stderr);

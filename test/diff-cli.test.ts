@@ -61,7 +61,7 @@ t.test('json: one document on stdout, the summary line on stderr', async (t) => 
   const r = await runCli(['diff', APP, RESPLIT, '--format', 'json', '--fail-on', 'any']);
   t.equal(r.code, 0);
   const doc = JSON.parse(r.stdout);
-  t.match(doc, { kind: 'seccomp-recorder/diff', version: 1, old: { file: APP, format: 'oci' }, new: { file: RESPLIT, format: 'spo', name: 'app' }, failOn: 'any', failed: false, verdict: 'none', changes: [] });
+  t.match(doc, { kind: 'seccomp-recorder/diff', version: 2, old: { file: APP, format: 'oci' }, new: { file: RESPLIT, format: 'spo', name: 'app' }, failOn: 'any', failed: false, verdict: 'none', changes: [] });
   t.equal(r.stderr, '+0 allowed, -0 allowed, 0 changed conditions (no change)\n');
   const w = await runCli(['diff', APP, WIDENED, '--format', 'json']);
   t.equal(w.code, 1);

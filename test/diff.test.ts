@@ -306,12 +306,12 @@ t.test('JSON renderer: the documented schema, exact 64-bit values, stable bytes'
   t.match(text, /"value": 18446744073709551615,\n\s+"valueTwo": 9223372036854775809/, '64-bit values are exact JSON integers');
   const doc = JSON.parse(text);
   t.same(Object.keys(doc), ['kind', 'version', 'old', 'new', 'failOn', 'failed', 'verdict', 'summary', 'changes', 'notes']);
-  t.match(doc, { kind: 'seccomp-recorder/diff', version: 1, old: { file: 'app.json', format: 'oci', name: null }, new: { format: 'spo', name: 'app' }, failOn: 'any', failed: true, verdict: 'widen' });
+  t.match(doc, { kind: 'seccomp-recorder/diff', version: 2, old: { file: 'app.json', format: 'oci', name: null }, new: { format: 'spo', name: 'app' }, failOn: 'any', failed: true, verdict: 'widen' });
   t.same(doc.summary, { allowed: 1, denied: 0, conditions: 1, other: 1, widen: 2, narrow: 0, neutral: 1, dangerous: 1, line: '+1 allowed, -0 allowed, 1 changed condition, 1 other change (widens)' });
   t.same(doc.changes.map((c: { kind: string }) => c.kind), ['default-errno', 'conditions', 'allowed']);
   const [dflt, ioctl, unshare] = doc.changes;
   t.same(dflt, { kind: 'default-errno', class: 'neutral', description: 'default errno changed: ERRNO(EPERM) → ERRNO(ENOSYS)', old: { action: 'SCMP_ACT_ERRNO', errnoRet: 1 }, new: { action: 'SCMP_ACT_ERRNO', errnoRet: 38 }, dangerousUnnamed: [] });
-  t.same(Object.keys(ioctl), ['kind', 'class', 'description', 'syscall', 'arches', 'old', 'new', 'mixed', 'danger']);
+  t.same(Object.keys(ioctl), ['kind', 'class', 'description', 'syscall', 'arches', 'old', 'new', 'mixed', 'danger', 'equivalentIn']);
   t.same(ioctl.old, {
     via: 'conditional',
     action: null,

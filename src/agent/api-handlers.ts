@@ -69,6 +69,7 @@ export function apiHandlers(d: ApiHandlerDeps): AgentApi {
         contentType: opts.format === 'oci' ? 'application/json' : 'application/yaml',
         summary:
           `${report.allowed.length} syscalls allowed (${report.runtimeOnly.length} only for the runtime's start-up)` +
+          `${report.equivalents.length ? `; plus ${report.equivalents.length} equivalents of recorded calls (${report.equivalents.map((e) => e.syscall).join(',')}; exact=1 leaves them out)` : ''}` +
           `${opts.fromNamespaces ? `; from namespace${opts.fromNamespaces.length > 1 ? 's' : ''} ${opts.fromNamespaces.join(', ')} only` : ''}` +
           `${left ? `; ${left} recorded but denied by the baseline, left out: ${report.deniedByBaseline.join(',')}` : ''}` +
           `${report.hasBaseline ? '' : '; no baseline'}` +

@@ -27,6 +27,8 @@ export interface ImageProfileOptions {
   caps?: string[];
   arches: string[];
   allowBeyondDefault: boolean;
+  /** Only what was recorded: no equivalents of recorded calls. */
+  exact?: boolean;
   /** Build from the calls of these namespaces only (`-`: containers of no known namespace). */
   fromNamespaces?: string[];
 }
@@ -48,6 +50,7 @@ export function profileOptionsFromQuery(q: URLSearchParams): ImageProfileOptions
     arches: list(q.get('arch')).map((a) => normalizeArch(a) ?? fail(`arch: unknown architecture "${a}"`)),
     allowBeyondDefault: q.get('allowBeyondDefault') === '1' || q.get('allowBeyondDefault') === 'true',
   };
+  if (q.get('exact') === '1' || q.get('exact') === 'true') opts.exact = true;
   const fromNamespaces = namespacesFromQuery(q);
   if (fromNamespaces.length) opts.fromNamespaces = fromNamespaces;
   const name = q.get('name');
@@ -97,6 +100,7 @@ export function imageProfile(recording: Recording, opts: ImageProfileOptions, ba
     kernel: release(),
     arches: opts.arches,
     allowBeyondDefault: opts.allowBeyondDefault,
+    equivalents: !opts.exact,
   });
   const name = opts.name ?? k8sNameForImage(recording.identity.image ?? 'recorded');
   const annotations: Record<string, string> = { 'seccomp-recorder/image': recording.identity.image ?? '' };

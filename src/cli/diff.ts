@@ -9,6 +9,7 @@ import type { FailOn } from '../profile/diff.js';
 import { diffProfiles, FAIL_ON, summaryLine, violates } from '../profile/diff.js';
 import type { DiffReport, DiffSide } from '../profile/diff-render.js';
 import { renderJson, renderMarkdown, renderText, shouldColor } from '../profile/diff-render.js';
+import { markedEquivalents } from '../profile/equivalents.js';
 import { loadProfile } from '../profile/load.js';
 import { machineTarget, resolveForTarget } from '../profile/machine.js';
 import type { Profile } from '../profile/model.js';
@@ -62,7 +63,8 @@ interface LoadedSide {
 function loadSide(file: string): LoadedSide {
   const loaded = loadProfile(file);
   const label = loaded.file;
-  const side: DiffSide = { file: label, format: loaded.format, ...(loaded.name ? { name: loaded.name } : {}) };
+  const marked = markedEquivalents(loaded.profile);
+  const side: DiffSide = { file: label, format: loaded.format, ...(loaded.name ? { name: loaded.name } : {}), ...(marked.length ? { equivalents: marked } : {}) };
   let profile = loaded.profile;
   const notes: string[] = [];
   if (isConditionalProfile(profile)) {

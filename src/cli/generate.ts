@@ -21,6 +21,7 @@ import { NODE_DEFAULT_BASELINE, renderProfile } from '../profile/render.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { parseArchList, splitList } from './lists.js';
+import { formatEquivalents } from './summary.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
 
 interface GenerateCliOptions extends CommonOptions {
@@ -32,6 +33,8 @@ interface GenerateCliOptions extends CommonOptions {
   runtimeVersion?: string;
   allowBeyondDefault?: boolean;
   args: ArgLevel;
+  exact?: boolean;
+  unrecorded: 'deny' | 'log';
   format: string;
   spoVersion: string;
   name?: string;
@@ -94,9 +97,14 @@ function list(names: string[], max = 40): string {
   return names.length > max ? `${names.slice(0, max).join(', ')}, … (${names.length - max} more)` : names.join(', ');
 }
 
-export function formatGenerateReport(r: GenerateReport, ctx: { inputs: number; baseline: string; runtime?: string; destination: string }): string {
+export function formatGenerateReport(r: GenerateReport, ctx: { inputs: number; baseline: string; runtime?: string; destination: string; canary?: boolean }): string {
   const lines: string[] = [];
   lines.push(`seccomp-recorder: ${r.allowed.length} syscalls allowed from ${ctx.inputs} recording(s), arch ${r.arches.join(', ')} → ${ctx.destination}`);
+  if (ctx.canary)
+    lines.push(
+      '  canary (--unrecorded log): every other call runs and the kernel logs it (SCMP_ACT_LOG); recorded calls the baseline denies stay denied. ' +
+        'Collect the misses with `import-audit` (or `agent --source audit`), then `merge` them in (docs/generate.md#canary-profiles)',
+    );
   lines.push(`  baseline: ${ctx.baseline}`);
   for (const n of r.baselineNotes) lines.push(`  note: ${n}`);
   if (r.conditional.length) lines.push(`  kept the baseline's argument conditions for: ${list(r.conditional)}`);
@@ -114,6 +122,9 @@ export function formatGenerateReport(r: GenerateReport, ctx: { inputs: number; b
   lines.push(...formatArgReport(r.args));
   if (ctx.runtime) lines.push(`  runtime base ${ctx.runtime}: added ${r.fromRuntimeBase.length} syscalls the workload did not make${r.fromRuntimeBase.length ? `: ${list(r.fromRuntimeBase)}` : ''}`);
   if (r.runtimeOnly.length) lines.push(`  seen only during the runtime's start-up: ${list(r.runtimeOnly)}`);
+  if (r.equivalents.length) lines.push(`  ${formatEquivalents(r.equivalents)} (--exact leaves them out)`);
+  const skipped = r.equivalentsSkipped.filter((e) => !r.allowed.includes(e.syscall));
+  if (skipped.length) lines.push(`  equivalents not added: ${list(skipped.map((e) => `${e.syscall} (${e.why})`), 10)}`);
   if (!ctx.runtime && !r.runtimeOnly.length)
     lines.push('  note: no runtime base (--runtime runc|crun adds the calls a container runtime makes after installing the filter)');
   if (r.unnamed.length)
@@ -163,6 +174,8 @@ async function runGenerate(files: string[], opts: GenerateCliOptions): Promise<n
       runtimeBase,
       allowBeyondDefault: opts.allowBeyondDefault,
       args: opts.args,
+      equivalents: !opts.exact,
+      unrecorded: opts.unrecorded,
     });
     const text = renderProfile(profile, output, output.format === 'spo' ? coverageAnnotation(report.coverage, recordings.length) : {});
     if (opts.saveProfile) await writeFileAtomic(opts.saveProfile, serializeOci(profile));
@@ -170,7 +183,7 @@ async function runGenerate(files: string[], opts: GenerateCliOptions): Promise<n
     else await writeStdout(text);
     if (!opts.quiet) {
       const destination = `${opts.output ?? 'stdout'}${opts.saveProfile ? ` (profile: ${opts.saveProfile})` : ''}`;
-      process.stderr.write(formatGenerateReport(report, { inputs: recordings.length, baseline: baselineLabel, runtime: runtimeBase?.label, destination }));
+      process.stderr.write(formatGenerateReport(report, { inputs: recordings.length, baseline: baselineLabel, runtime: runtimeBase?.label, destination, canary: opts.unrecorded === 'log' }));
       for (const n of notes) process.stderr.write(`  ${n}\n`);
       if (opts.format === 'pod' && !opts.saveProfile)
         process.stderr.write('  note: --format pod wrote only the Pod snippet; add --save-profile FILE to keep the profile for export\n');
@@ -203,6 +216,12 @@ export function generateCommandSpec(): Command {
       new Option('--args <level>', 'argument conditions from recorded values: safe (socket family/type, namespace flags, personality, prctl), strict (also ioctl, fcntl, setsockopt), off (names only)')
         .choices([...ARG_LEVELS])
         .default('safe'),
+    )
+    .option('--exact', 'only what was recorded: do not add the equivalents of recorded calls (docs/equivalents.md)')
+    .addOption(
+      new Option('--unrecorded <action>', 'calls nobody recorded: deny (the baseline\'s denial), or log (a canary: SCMP_ACT_LOG, they run and are audited)')
+        .choices(['deny', 'log'])
+        .default('deny'),
     )
     .addOption(new Option('--format <format>', 'output format').choices(['oci', 'spo', 'pod']).default('oci'))
     .addOption(new Option('--spo-version <version>', 'SeccompProfile API version for --format spo').choices(['v1', 'v1beta1']).default('v1'))

@@ -3,14 +3,18 @@ import { Command } from 'commander';
 import { withNewNames } from '../profile/known.js';
 import { loadProfile } from '../profile/load.js';
 import type { LoadedProfile } from '../profile/load.js';
-import { minimalProfile } from '../profile/minimal.js';
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
+import { DOCKER_DEFAULT_CAPS, loadBaseline, resolveBaseline } from '../profile/baseline.js';
+import { minimalProfile, withEquivalents } from '../profile/minimal.js';
+import type { Recording } from '../profile/recording.js';
+import { NODE_DEFAULT_BASELINE } from '../profile/render.js';
 import { serializeOci } from '../profile/oci.js';
 import { serializeRecording } from '../profile/recording.js';
 import { commandSource, SOURCE_CHOICES } from '../record/sources.js';
 import { buildKnownFilter, hottestFirst, newObservations } from '../record/known.js';
 import { InputError, UsageError } from '../errors.js';
 import { loadInputFile } from '../profile/merge.js';
-import type { Recording } from '../profile/recording.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { loggerFor, reportError, withCommonOptions, writeStdout } from './common.js';
@@ -25,6 +29,7 @@ interface RecordOptions extends CommonOptions {
   knownCounts: string[];
   failOnNew?: boolean;
   source: string;
+  exact?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -45,6 +50,7 @@ export function recordCommandSpec(): Command {
     .option('--known <profile>', 'incremental: calls this profile allows run unrecorded at full speed; only new ones are recorded (repeatable; OCI JSON or SPO YAML)', collect, [])
     .option('--known-counts <recording>', 'with --known: test the syscalls this saved recording saw most often first in the filter (repeatable; record --save-recording)', collect, [])
     .option('--fail-on-new', 'with --known: exit 1 when anything new was seen (after writing the output)')
+    .option('--exact', 'only what was recorded: do not add the equivalents of recorded calls (docs/equivalents.md)')
     .option('--source <source>', `how calls are seen: ${SOURCE_CHOICES.join(', ')}`, 'auto')
     .option('-q, --quiet', 'no summary on stderr')
     .option('--no-sync-wakeup', 'do not ask the kernel to wake the supervisor on the caller\'s CPU (for benchmarks)')
@@ -59,6 +65,12 @@ function loadCounts(file: string): Recording {
   const input = loadInputFile(file);
   if (input.kind !== 'recording') throw new InputError(input.file, ['--known-counts: this is a profile, not a recording (record --save-recording FILE writes one)']);
   return input.recording;
+}
+
+/** The node's runtime default (when installed), resolved for the recording: siblings it denies are not added. */
+function nodeDefaultFor(recording: Recording) {
+  if (!existsSync(NODE_DEFAULT_BASELINE) || !recording.arches.length) return undefined;
+  return resolveBaseline(loadBaseline(NODE_DEFAULT_BASELINE), { arches: recording.arches, caps: [...DOCKER_DEFAULT_CAPS], kernel: release() });
 }
 
 async function runRecord(command: string[], opts: RecordOptions): Promise<number> {
@@ -88,6 +100,8 @@ async function runRecord(command: string[], opts: RecordOptions): Promise<number
     const minimal = minimalProfile(recording);
     let profile = minimal.profile;
     let fresh: string[] = [];
+    let equivalents: { syscall: string; for: string[] }[] = [];
+    if (!known.length && !opts.exact) ({ profile, added: equivalents } = withEquivalents(profile, recording, nodeDefaultFor(recording)));
     if (known.length) {
       const novel = newObservations(known.map((k) => k.profile), recording.observations);
       fresh = [...new Set(novel.filter((o) => o.syscall).map((o) => o.syscall!))].sort();
@@ -111,6 +125,7 @@ async function runRecord(command: string[], opts: RecordOptions): Promise<number
           stoppedEarly: result.stoppedEarly,
           unknownArchCalls,
           known: known.length ? { files: known.map((k) => k.file), fresh } : undefined,
+          equivalents,
         }),
       );
     }

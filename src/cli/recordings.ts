@@ -136,6 +136,7 @@ interface ProfileCliOptions extends ApiOptions {
   caps?: string;
   arch?: string;
   allowBeyondDefault?: boolean;
+  exact?: boolean;
   output?: string;
   quiet?: boolean;
   fromNamespace?: string[];
@@ -160,6 +161,7 @@ export function profileQuery(opts: ProfileCliOptions): URLSearchParams {
   if (opts.caps !== undefined) q.set('caps', opts.caps);
   if (opts.arch) q.set('arch', opts.arch);
   if (opts.allowBeyondDefault) q.set('allowBeyondDefault', '1');
+  if (opts.exact) q.set('exact', '1');
   for (const ns of opts.fromNamespace ?? []) q.append('fromNamespace', ns);
   return q;
 }
@@ -225,6 +227,7 @@ export function recordingsCommandSpec(): Command {
         .option('--caps <list>', "the container's capabilities (default: Docker's default set)")
         .option('--arch <list>', 'architectures the profile must cover (recorded ones are always included)')
         .option('--allow-beyond-default', 'allow recorded syscalls the baseline denies')
+        .option('--exact', 'only what was recorded: do not add the equivalents of recorded calls')
         .option('--from-namespace <ns>', 'only calls of containers in this Kubernetes namespace (repeatable; "-": of no known namespace)', collect)
         .option('-o, --output <file>', 'write here (atomically) instead of stdout')
         .option('-q, --quiet', 'no summary on stderr'),

@@ -12,9 +12,16 @@ export interface SummaryInput {
   unknownArchCalls: number;
   /** Incremental recording: the known profiles and the names they lacked. */
   known?: { files: string[]; fresh: string[] };
+  /** Equivalents of recorded calls the profile allows too (equivalents.ts). */
+  equivalents?: { syscall: string; for: string[] }[];
 }
 
 const RARE_SHOWN = 12;
+
+/** `added N equivalents of recorded calls: pwritev (for pwrite64), ...`: shared by record and generate. */
+export function formatEquivalents(list: { syscall: string; for: string[] }[]): string {
+  return `added ${list.length} equivalent${list.length === 1 ? '' : 's'} of recorded calls (not recorded): ${list.map((e) => `${e.syscall} (for ${e.for.join(', ')})`).join(', ')}`;
+}
 
 export function formatSummary(s: SummaryInput): string {
   const rec = s.recording;
@@ -54,5 +61,6 @@ export function formatSummary(s: SummaryInput): string {
   } else {
     lines.push(`  profile: ${s.allowed} syscalls allowed, everything else EPERM → ${s.destination}`);
   }
+  if (s.equivalents?.length) lines.push(`  ${formatEquivalents(s.equivalents)} (--exact leaves them out)`);
   return `${lines.join('\n')}\n`;
 }

@@ -11,7 +11,8 @@ import { ACTION_TO_OCI, OPERATOR_TO_OCI } from './names.js';
 import { valueSetChanges } from './arg-report.js';
 
 export const DIFF_KIND = 'seccomp-recorder/diff';
-export const DIFF_VERSION = 1;
+/** 2: sides list `equivalents`, syscall changes say `equivalentIn`. */
+export const DIFF_VERSION = 2;
 
 export interface DiffSide {
   /** As given (`<stdin>` for `-`). */
@@ -19,6 +20,8 @@ export interface DiffSide {
   format: ProfileFormat;
   /** SPO metadata.name. */
   name?: string;
+  /** Names this profile allows only as added equivalents of recorded calls (equivalents.ts). */
+  equivalents?: string[];
 }
 
 export interface DiffReport {
@@ -80,6 +83,21 @@ interface Row {
   after?: string;
   notes: string[];
   dangerous: boolean;
+}
+
+/** Whether a syscall change is about a name one side allows only as an added equivalent. */
+function equivalentSide(c: Change, report: DiffReport): 'old' | 'new' | undefined {
+  if (!('syscall' in c)) return undefined;
+  if (report.new.equivalents?.includes(c.syscall)) return 'new';
+  if (report.old.equivalents?.includes(c.syscall)) return 'old';
+  return undefined;
+}
+
+function rowWithNotes(c: Change, report: DiffReport): Row {
+  const row = rowOf(c, report.result.arches);
+  const side = equivalentSide(c, report);
+  if (side) row.notes = [...row.notes, `${side === 'new' ? 'new' : 'old'} profile: an equivalent of a recorded call, not recorded itself`];
+  return row;
 }
 
 function rowOf(c: Change, arches: readonly string[] = []): Row {
@@ -148,7 +166,7 @@ export function shouldColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
 
 export function renderText(report: DiffReport, opts: { color: boolean }): string {
   const paint = (what: keyof typeof SGR, s: string) => (opts.color ? `\u001b[${SGR[what]}m${s}\u001b[0m` : s);
-  const rows = report.result.changes.map((c) => ({ row: rowOf(c, report.result.arches), arch: archNote(c, report) }));
+  const rows = report.result.changes.map((c) => ({ row: rowWithNotes(c, report), arch: archNote(c, report) }));
   const width = Math.min(24, Math.max(0, ...rows.map((r) => r.row.subject.length)));
   let out = `--- ${report.old.file} (${sideLabel(report.old)})\n+++ ${report.new.file} (${sideLabel(report.new)})\n`;
   for (const { row, arch } of rows) {
@@ -169,7 +187,7 @@ export function renderMarkdown(report: DiffReport): string {
   if (report.result.changes.length) {
     out += '| Class | Subject | Change | Before | After | Note |\n|---|---|---|---|---|---|\n';
     for (const c of report.result.changes) {
-      const row = rowOf(c, report.result.arches);
+      const row = rowWithNotes(c, report);
       const cls = row.cls === 'widen' ? '**widen**' : row.cls;
       const notes = row.notes.map((n) => (row.dangerous ? `⚠️ ${n}` : n)).join('; ');
       const cells = [cls, code(row.subject), `${row.what}${archNote(c, report)}`, row.before ? code(row.before) : '', row.after ? code(row.after) : '', notes];
@@ -209,7 +227,16 @@ function changeJson(c: Change, report: DiffReport): Record<string, unknown> {
     case 'conditions':
     case 'action':
     case 'errno':
-      return { ...base, syscall: c.syscall, arches: c.arches, old: treatmentJson(c.old), new: treatmentJson(c.new), mixed: c.mixed, danger: c.danger ?? null };
+      return {
+        ...base,
+        syscall: c.syscall,
+        arches: c.arches,
+        old: treatmentJson(c.old),
+        new: treatmentJson(c.new),
+        mixed: c.mixed,
+        danger: c.danger ?? null,
+        equivalentIn: equivalentSide(c, report) ?? null,
+      };
     case 'default-action':
     case 'default-errno':
       return { ...base, old: actionJson(c.old), new: actionJson(c.new), dangerousUnnamed: c.dangerousUnnamed };
@@ -234,7 +261,7 @@ const BIG = '\u0000bigint:';
 
 /** The JSON document (schema in docs/diff.md); 64-bit argument values are exact JSON integers. */
 export function renderJson(report: DiffReport): string {
-  const side = (s: DiffSide) => ({ file: s.file, format: s.format, name: s.name ?? null });
+  const side = (s: DiffSide) => ({ file: s.file, format: s.format, name: s.name ?? null, equivalents: s.equivalents ?? [] });
   const doc = {
     kind: DIFF_KIND,
     version: DIFF_VERSION,

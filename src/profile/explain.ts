@@ -6,6 +6,7 @@ import { unknownNameUses } from '../seccomp/name-report.js';
 import { existsOnAny } from '../seccomp/syscall-exists.js';
 import { isAllowingAction, rulesFor } from './baseline.js';
 import { dangerReason, DANGEROUS } from './dangerous.js';
+import { markedEquivalents } from './equivalents.js';
 import type { Condition, Profile, Rule } from './model.js';
 import type { Recording } from './recording.js';
 import type { ArgExplanation } from './arg-report.js';
@@ -42,6 +43,13 @@ export interface Explanation {
   restricted: RiskyAllowance[];
   /** Per recording file: names seen only during the runtime's start-up. */
   runtimeOnly: { file: string; names: string[] }[];
+  /**
+   * With --recording: how many of the recordings saw each syscall; the ones
+   * seen in only some runs are what a next run may take or skip.
+   */
+  coverage?: { runs: number; partial: { syscall: string; runs: number }[] };
+  /** Names allowed only as added equivalents of recorded calls (the profile's marked rules). */
+  equivalents: string[];
   /** Names libseccomp does not know, weighed as validate weighs them; how a Docker-shaped profile was resolved. */
   notes: string[];
   /** Argument conditions by name, what they leave open, and the risks they close (arg-report.ts). */
@@ -132,7 +140,7 @@ export function explainProfile(profile: Profile, opts: ExplainOptions = {}): Exp
   const allowed = allowedNames(profile);
   const conditional = allowed.filter((n) => !allowingRules(profile, n).some((r) => r.args.length === 0));
   const targetArches = arches.length ? arches : [nativeArchName()];
-  const ex: Explanation = { arches, denyList, allowed, conditional, risky: [], restricted: [], runtimeOnly: [], notes: [], args: explainArgs(profile, targetArches, opts.recordings) };
+  const ex: Explanation = { arches, denyList, allowed, conditional, risky: [], restricted: [], runtimeOnly: [], notes: [], equivalents: markedEquivalents(profile), args: explainArgs(profile, targetArches, opts.recordings) };
   if (opts.libseccomp)
     for (const u of unknownNameUses(profile, opts.libseccomp)) ex.notes.push(`${u.severity}: syscalls[${u.ruleIndex}].names[${u.nameIndex}]: ${u.message}`);
 
@@ -167,12 +175,39 @@ export function explainProfile(profile: Profile, opts: ExplainOptions = {}): Exp
     }
   }
 
+  if (opts.recordings?.length) ex.coverage = coverageOf(opts.recordings.map((r) => r.recording));
   for (const { file, recording } of opts.recordings ?? []) {
     const workload = new Set(recording.observations.filter((o) => o.syscall && !o.runtimeOnly).map((o) => o.syscall!));
     const startup = new Set(recording.observations.filter((o) => o.syscall && o.runtimeOnly && !workload.has(o.syscall)).map((o) => o.syscall!));
     ex.runtimeOnly.push({ file, names: [...startup].sort() });
   }
   return ex;
+}
+
+/** Per syscall, how many of the recordings saw it; the partial ones sorted by runs, then name. */
+export function coverageOf(recordings: Recording[]): { runs: number; partial: { syscall: string; runs: number }[] } {
+  const seen = new Map<string, number>();
+  for (const r of recordings) for (const n of new Set(r.observations.filter((o) => o.syscall).map((o) => o.syscall!))) seen.set(n, (seen.get(n) ?? 0) + 1);
+  const partial = [...seen]
+    .filter(([, n]) => n < recordings.length)
+    .map(([syscall, runs]) => ({ syscall, runs }))
+    .sort((a, b) => a.runs - b.runs || a.syscall.localeCompare(b.syscall));
+  return { runs: recordings.length, partial };
+}
+
+/** The coverage lines explain prints (and `recordings show`'s wording). */
+export function formatCoverage(c: { runs: number; partial: { syscall: string; runs: number }[] }, what = 'recordings'): string[] {
+  if (c.runs === 1)
+    return [
+      `warning: this profile rests on a single recording: a call the next run makes and this one did not (a new WAL segment, a log rotation, a retry) ` +
+        `is denied. Record more runs and merge them, and/or ship a canary first (generate --unrecorded log)`,
+    ];
+  if (!c.partial.length) return [`coverage: every syscall was seen in all ${c.runs} ${what}`];
+  const lines = [`coverage: ${c.partial.length} syscalls seen in only some of the ${c.runs} ${what} (the next run may need what one run skipped):`];
+  const byRuns = new Map<number, string[]>();
+  for (const p of c.partial) byRuns.set(p.runs, [...(byRuns.get(p.runs) ?? []), p.syscall]);
+  for (const [n, names] of byRuns) lines.push(`  in ${n} of ${c.runs}: ${names.join(', ')}`);
+  return lines;
 }
 
 function list(names: string[]): string {
@@ -187,6 +222,8 @@ export function formatExplanation(ex: Explanation, ctx: { file: string; baseline
   } else {
     lines.push(`${ctx.file}: ${ex.allowed.length} syscalls allowed, for ${arches}`);
     if (ex.conditional.length) lines.push(`  only under argument conditions: ${ex.conditional.join(', ')}`);
+    if (ex.equivalents.length)
+      lines.push(`  ${ex.equivalents.length} of them not recorded, allowed as equivalents of recorded calls: ${ex.equivalents.join(', ')}`);
   }
   if (ex.baseline) {
     const b = ex.baseline;
@@ -206,6 +243,7 @@ export function formatExplanation(ex: Explanation, ctx: { file: string; baseline
   lines.push(...formatArgExplanation(ex.args));
   for (const r of ex.runtimeOnly)
     lines.push(`seen only during the runtime's start-up in ${r.file}: ${list(r.names)}`);
+  if (ex.coverage) lines.push(...formatCoverage(ex.coverage));
   for (const n of ex.notes) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@ import { InputError, UsageError } from '../errors.js';
 import { nameExistence } from '../seccomp/syscall-exists.js';
 import type { BaselineTarget } from './baseline.js';
 import { callVerdict, isAllowingAction, normalizeArch, recordedArgsByIndex, resolveBaselineWithNotes, rulesFor } from './baseline.js';
+import { EQUIVALENTS_COMMENT, siblingsToAdd } from './equivalents.js';
 import type { Action, Profile, Rule } from './model.js';
 import { actionsEqual, compareConditions, conditionListsEqual, DEFAULT_ERRNO_EPERM } from './model.js';
 import type { Observation, Recording } from './recording.js';
@@ -37,6 +38,14 @@ export interface GenerateOptions {
   allowBeyondDefault?: boolean;
   /** Argument conditions from recorded values (arg-rules.ts); undefined = 'off'. */
   args?: ArgLevel;
+  /** Add the equivalent syscalls of what was recorded (equivalents.ts); `--exact` turns it off. */
+  equivalents?: boolean;
+  /**
+   * What happens to calls nobody recorded: 'deny' (the default: the baseline's
+   * denial), or 'log': a canary profile, SCMP_ACT_LOG by default, so they run
+   * and the kernel audits them. Recorded calls the baseline denies stay denied.
+   */
+  unrecorded?: 'deny' | 'log';
 }
 
 /** What the argument level restricted and what it left open. */
@@ -69,6 +78,10 @@ export interface GenerateReport {
   unnamed: { arch: string; nr: number; count: number }[];
   /** How many recordings contained each name. */
   coverage: Record<string, number>;
+  /** Siblings added (equivalents.ts), each with the recorded names it stands in for. */
+  equivalents: { syscall: string; for: string[] }[];
+  /** Siblings not added, and why. */
+  equivalentsSkipped: { syscall: string; for: string[]; why: string }[];
   baselineNotes: string[];
   hasBaseline: boolean;
   args: ArgReport;
@@ -165,12 +178,14 @@ function baselineRulesFor(resolved: Profile, name: string): Rule[] {
 /** Rules with the same action and conditions share one entry; output order is canonical. */
 export function groupRules(rules: Rule[]): Rule[] {
   const groups: Rule[] = [];
+  // Other comments are dropped; the equivalents marker keeps its rules apart.
+  const marked = (r: Rule) => r.comment === EQUIVALENTS_COMMENT;
   for (const r of rules) {
     const args = [...r.args].sort(compareConditions);
-    const g = groups.find((x) => actionsEqual(x.action, r.action) && conditionListsEqual(x.args, args));
+    const g = groups.find((x) => actionsEqual(x.action, r.action) && conditionListsEqual(x.args, args) && marked(x) === marked(r));
     if (g) {
       for (const n of r.names) if (!g.names.includes(n)) g.names.push(n);
-    } else groups.push({ names: [...r.names], action: { ...r.action }, args });
+    } else groups.push({ names: [...r.names], action: { ...r.action }, args, ...(marked(r) ? { comment: EQUIVALENTS_COMMENT } : {}) });
   }
   for (const g of groups) g.names.sort();
   const key = (r: Rule) => JSON.stringify([r.action.kind, r.action.ret ?? null, r.args.map((c) => [c.index, c.op, String(c.value), String(c.valueTwo)])]);
@@ -178,7 +193,7 @@ export function groupRules(rules: Rule[]): Rule[] {
     // The plain allow list first: it is what a reader looks for.
     const pa = a.args.length === 0 && a.action.kind === 'allow' && a.action.ret === undefined ? 0 : 1;
     const pb = b.args.length === 0 && b.action.kind === 'allow' && b.action.ret === undefined ? 0 : 1;
-    return pa - pb || a.names[0].localeCompare(b.names[0]) || key(a).localeCompare(key(b));
+    return pa - pb || Number(marked(a)) - Number(marked(b)) || a.names[0].localeCompare(b.names[0]) || key(a).localeCompare(key(b));
   });
 }
 
@@ -202,7 +217,8 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
 
   const target: BaselineTarget = { arches, caps: opts.caps, kernel: opts.kernel };
   const resolved = opts.baseline ? resolveBaselineWithNotes(opts.baseline, target) : undefined;
-  const def = generatedDefault(resolved?.profile);
+  const denial = generatedDefault(resolved?.profile);
+  const def = opts.unrecorded === 'log' ? { action: { kind: 'log' } as Action, errnoRet: undefined } : denial;
   // A rule's errno without errnoRet is EPERM (runtime-spec); defaultErrnoRet is the default's alone.
   const isDefault = (a: Action) =>
     a.kind === def.action.kind && (a.kind !== 'errno' || (a.ret ?? DEFAULT_ERRNO_EPERM) === (def.errnoRet ?? DEFAULT_ERRNO_EPERM));
@@ -236,6 +252,8 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
     runtimeOnly: [],
     unnamed,
     coverage: {},
+    equivalents: [],
+    equivalentsSkipped: [],
     baselineNotes: resolved?.notes ?? [],
     hasBaseline: resolved !== undefined,
     args: { level, restricted: [], open: [] },
@@ -290,6 +308,9 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
     } else {
       // Same denial as the default (clone3's ENOSYS lets glibc fall back to clone).
       for (const r of rules) if (!isDefault(r.action)) out.push(r);
+      // A canary's default logs and lets through: keep the baseline's denial explicit.
+      if (opts.unrecorded === 'log' && !rules.some((r) => r.args.length === 0))
+        out.push({ names: [name], action: denial.action.kind === 'errno' ? { kind: 'errno', ret: denial.errnoRet ?? DEFAULT_ERRNO_EPERM } : { ...denial.action }, args: [] });
     }
   }
 
@@ -307,6 +328,7 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
       ? 'clone3 answered ENOSYS (its flags are out of seccomp\'s sight, so it would bypass clone\'s conditions); glibc falls back to clone'
       : 'clone3 answered ENOSYS so that glibc falls back to the restricted clone';
   }
+  if (opts.equivalents) addEquivalents(names, resolved?.profile, arches, report, out, isDefault);
 
   if (resolved) report.deniedArgs = deniedRecordedArgs(opts.recordings, resolved.profile, new Set(report.allowed.filter((n) => !report.allowedBeyondDefault.includes(n))));
 
@@ -318,6 +340,42 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
   };
   if (def.errnoRet !== undefined) profile.defaultErrnoRet = def.errnoRet;
   return { profile, report };
+}
+
+/**
+ * How a name fares: in the generated rules for recorded names (argument
+ * conditions from the baseline or from --args make it 'conditional'), in the
+ * baseline for the rest.
+ */
+function treatmentIn(report: GenerateReport, out: Rule[], baseline: Profile | undefined, name: string): 'plain' | 'conditional' | 'denied' {
+  if (report.allowed.includes(name)) {
+    const allowing = out.filter((r) => r.names.includes(name) && isAllowingAction(r.action.kind));
+    return allowing.some((r) => r.args.length === 0) ? 'plain' : allowing.length ? 'conditional' : 'denied';
+  }
+  if (report.deniedByBaseline.includes(name)) return 'denied';
+  if (!baseline) return 'plain';
+  const rules = baselineRulesFor(baseline, name).filter((r) => isAllowingAction(r.action.kind));
+  return rules.some((r) => r.args.length === 0) ? 'plain' : rules.length ? 'conditional' : 'denied';
+}
+
+/** The siblings of recorded names, with the baseline's rules for them, marked with EQUIVALENTS_COMMENT. */
+function addEquivalents(
+  names: Map<string, NameSource>,
+  baseline: Profile | undefined,
+  arches: string[],
+  report: GenerateReport,
+  out: Rule[],
+  isDefault: (a: Action) => boolean,
+): void {
+  const recorded = [...names].filter(([, s]) => s.recordedIn.size).map(([n]) => n);
+  const choice = siblingsToAdd({ recorded, arches, treatment: (n) => treatmentIn(report, out, baseline, n) });
+  for (const [sib, recordedFor] of choice.added) {
+    if (names.has(sib)) continue; // already allowed (the runtime base set)
+    const rules = baseline ? baselineRulesFor(baseline, sib) : [{ names: [sib], action: PLAIN_ALLOW, args: [] }];
+    for (const r of rules) if (!(r.args.length === 0 && isDefault(r.action))) out.push({ ...r, names: [sib], comment: EQUIVALENTS_COMMENT });
+    report.equivalents.push({ syscall: sib, for: recordedFor });
+  }
+  report.equivalentsSkipped = choice.skipped;
 }
 
 /** Recorded argument tuples of allowed syscalls that the baseline's conditions deny. */

@@ -3,6 +3,7 @@
 import { InputError, UsageError } from '../errors.js';
 import { nativeArchName } from '../seccomp/arch.js';
 import { callVerdict, isAllowingAction, recordedArgsByIndex, rulesFor } from './baseline.js';
+import { EQUIVALENTS_COMMENT } from './equivalents.js';
 import { generateProfile, groupRules } from './generate.js';
 import type { ArgLevel } from './arg-rules.js';
 import { describe, isRecord, parseJsonDocument } from './json-input.js';
@@ -69,6 +70,8 @@ function unionRulesFor(name: string, rules: Rule[]): Rule[] {
   for (const r of rules) {
     if (!unique.some((u) => actionsEqual(u.action, r.action) && conditionListsEqual(u.args, r.args))) unique.push({ ...r, names: [name] });
   }
+  // Recorded (or allowed as such) in any input: no longer only an added equivalent.
+  if (rules.some((r) => r.comment !== EQUIVALENTS_COMMENT)) for (const u of unique) delete u.comment;
   const plain = unique.find((r) => unconditionalAllow(r) && r.action.kind === 'allow') ?? unique.find(unconditionalAllow);
   if (plain) return [plain];
   if (unique.some((r) => isAllowingAction(r.action.kind))) return unique.filter((r) => r.args.length > 0);

@@ -3,6 +3,7 @@
 import YAML from 'yaml';
 import { InputError } from '../errors.js';
 import { describe, isRecord } from './json-input.js';
+import { EQUIVALENTS_ANNOTATION, EQUIVALENTS_COMMENT } from './equivalents.js';
 import type { Profile } from './model.js';
 import { ociObject, profileFromOciObject } from './oci.js';
 
@@ -58,6 +59,7 @@ export function profileFromSpoObject(doc: unknown, file: string): SpoProfile {
   for (const k of SPO_ONLY_SPEC_KEYS) delete spec[k];
   const profile = profileFromOciObject(spec, file, 'spec');
   const meta = isRecord(doc.metadata) ? doc.metadata : {};
+  markEquivalents(profile, isRecord(meta.annotations) ? meta.annotations[EQUIVALENTS_ANNOTATION] : undefined);
   return {
     profile,
     apiVersion: api,
@@ -79,14 +81,34 @@ export function isValidK8sName(name: string): boolean {
   return K8S_NAME.test(name);
 }
 
+/**
+ * SPO's syscall entries have no comment field: the rules marked as added
+ * equivalents are named in an annotation instead, and marked again on reading.
+ */
+function markEquivalents(profile: Profile, annotation: unknown): void {
+  if (typeof annotation !== 'string') return;
+  let names: unknown;
+  try {
+    names = JSON.parse(annotation);
+  } catch {
+    return;
+  }
+  if (!Array.isArray(names)) return;
+  const set = new Set(names.filter((n) => typeof n === 'string'));
+  for (const r of profile.rules) if (r.names.length && r.names.every((n) => set.has(n))) r.comment = EQUIVALENTS_COMMENT;
+}
+
 /** The profile as an SPO SeccompProfile manifest (deterministic YAML). */
 export function serializeSpo(profile: Profile, opts: SpoOutputOptions): string {
   const metadata: Record<string, unknown> = { name: opts.name };
   if (opts.namespace) metadata.namespace = opts.namespace;
-  if (opts.annotations && Object.keys(opts.annotations).length) {
-    metadata.annotations = Object.fromEntries(Object.entries(opts.annotations).sort(([a], [b]) => a.localeCompare(b)));
+  const annotations = { ...(opts.annotations ?? {}) };
+  const marked = [...new Set(profile.rules.filter((r) => r.comment === EQUIVALENTS_COMMENT).flatMap((r) => r.names))].sort();
+  if (marked.length) annotations[EQUIVALENTS_ANNOTATION] = JSON.stringify(marked);
+  if (Object.keys(annotations).length) {
+    metadata.annotations = Object.fromEntries(Object.entries(annotations).sort(([a], [b]) => a.localeCompare(b)));
   }
-  const spec = ociObject(profile);
+  const spec = ociObject({ ...profile, rules: profile.rules.map(({ comment: _comment, ...r }) => r) });
   const doc = {
     apiVersion: `${SPO_GROUP}/${opts.version ?? 'v1'}`,
     kind: 'SeccompProfile',
