@@ -18,6 +18,7 @@ import { recordProblem } from '../src/agent/records.js';
 import { recordingProfile } from '../src/agent/recording-profile.js';
 import { parseStateMessage } from '../src/record/notify/state-message.js';
 import { imageRecording, listImages, showImage } from '../src/agent/views.js';
+import { formatShow } from '../src/cli/recordings.js';
 import { UsageError } from '../src/errors.js';
 import { serializeOci } from '../src/profile/oci.js';
 import type { Observation } from '../src/profile/recording.js';
@@ -338,4 +339,38 @@ t.test('podman\'s containers/storage record names image and container', async (t
   t.equal(await readContainersStorage('/etc', id), undefined);
   writeFileSync(join(root, 'vfs-containers', 'containers.json'), '[{"id": "f31b2d8c01ec", "metadata": "not json"}]');
   t.equal(await readContainersStorage(bundle, id), undefined, 'a bad record is no answer, not an error');
+});
+
+t.test('coverage across runs: calls seen in one container only, counted once per container, kept through a snapshot', async (t) => {
+  const s = new AgentState();
+  for (const id of ['r1', 'r2', 'r3']) s.apply(container(id, 'pg:15'));
+  s.apply(calls('r1', 'pg:15', [obs('read', 0), obs('pwrite64', 18)]));
+  s.apply(calls('r1', 'pg:15', [obs('read', 0, 9), obs('pwrite64', 18)]));
+  s.apply(calls('r2', 'pg:15', [obs('read', 0), obs('pwrite64', 18), obs('pwritev', 296)]));
+  s.apply({ k: 'end', at: '2026-01-01T00:00:05.000Z', container: 'r1', image: 'pg:15', notifications: 4, lost: 0 });
+  s.apply(calls('r3', 'pg:15', [obs('read', 0)]));
+  const d = showImage(s, 'pg:15', new Map())!;
+  t.same(d.runs, { count: 3, onlyOnce: ['x86_64/pwritev'], complete: true }, 'a second batch of one container counts once');
+  t.match(formatShow(d), /runs: +3 containers made workload calls; 1 syscalls seen in one run only: x86_64\/pwritev/);
+
+  const snap = s.toSnapshot(1);
+  const back = AgentState.fromSnapshot(JSON.parse(JSON.stringify(snap)), 'state.json').state;
+  back.apply(calls('r3', 'pg:15', [obs('read', 0), obs('pwritev', 296)]));
+  t.same(showImage(back, 'pg:15', new Map())!.runs, { count: 3, onlyOnce: [], complete: true }, 'a live container goes on counting after a restart');
+
+  const old = JSON.parse(JSON.stringify(snap)) as { images: Record<string, unknown>[] };
+  delete old.images[0].runs;
+  const fromOld = AgentState.fromSnapshot(old, 'state.json').state;
+  fromOld.apply(container('r4', 'pg:15'));
+  fromOld.apply(calls('r4', 'pg:15', [obs('read', 0)]));
+  fromOld.apply(container('r5', 'pg:15'));
+  fromOld.apply(calls('r5', 'pg:15', [obs('read', 0), obs('fsync', 74)]));
+  const dOld = showImage(fromOld, 'pg:15', new Map())!;
+  t.same(dOld.runs, { count: 2, onlyOnce: ['x86_64/fsync'], complete: false });
+  t.match(formatShow(dOld), /2 containers made workload calls \(since this agent version; earlier runs were not counted\)/);
+
+  const single = new AgentState();
+  single.apply(container('only', 'redis:7'));
+  single.apply(calls('only', 'redis:7', [obs('read', 0)]));
+  t.match(formatShow(showImage(single, 'redis:7', new Map())!), /runs: +1 container made workload calls: the profile rests on a single run/);
 });

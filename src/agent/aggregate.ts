@@ -45,7 +45,26 @@ export interface ImageAgg {
   privileged: Set<string>;
   /** Intervals of live containers no agent saw (newest last, at most MAX_GAPS). */
   gaps: Gap[];
+  runs: RunCoverage;
 }
+
+/**
+ * Per call, how many containers (runs) of the image made it: the coverage
+ * `recordings show` reports. Containers still running keep the set of calls
+ * counted for them until their end record.
+ */
+export interface RunCoverage {
+  /** Containers that made workload calls. */
+  count: number;
+  /** Call label -> how many of those containers made it. */
+  perCall: Map<string, number>;
+  /** Containers not ended yet -> the labels counted for them. */
+  open: Map<string, Set<string>>;
+  /** False when loaded from a snapshot older than this field: earlier runs were not counted. */
+  complete: boolean;
+}
+
+const newRuns = (): RunCoverage => ({ count: 0, perCall: new Map(), open: new Map(), complete: true });
 
 export interface Gap {
   container: string;
@@ -88,6 +107,7 @@ export class AgentState {
         groups: new Map(),
         privileged: new Set(),
         gaps: [],
+        runs: newRuns(),
       };
       this.images.set(name, img);
     }
@@ -144,11 +164,13 @@ export class AgentState {
         const g = this.group(img, r.at, r.namespace, r.name);
         g.containers.add(r.container);
         for (const o of r.calls) g.calls.add(`${o.arch}/${o.syscall ?? `#${o.nr}`}`);
+        countRun(img.runs, r.container, r.calls);
         return;
       }
       case 'end': {
         const img = this.images.get(r.image);
         if (!img) return; // reset while the container ran: its end changes nothing
+        img.runs.open.delete(r.container);
         img.lastActivity = later(img.lastActivity, r.at);
         img.notifications += r.notifications;
         img.lost += r.lost;
@@ -186,6 +208,12 @@ export class AgentState {
         namespaces: [...img.byNamespace.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, t]) => ({ namespace, calls: t.observations() })),
         ...(img.privileged.size ? { privileged: [...img.privileged].sort() } : {}),
         ...(img.gaps.length ? { gaps: img.gaps.map((g) => ({ ...g })) } : {}),
+        runs: {
+          count: img.runs.count,
+          complete: img.runs.complete,
+          perCall: Object.fromEntries([...img.runs.perCall].sort(([a], [b]) => a.localeCompare(b))),
+          open: [...img.runs.open].sort(([a], [b]) => a.localeCompare(b)).map(([container, labels]) => ({ container, calls: [...labels].sort() })),
+        },
         groups: [...img.groups.values()]
           .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort(), ...(g.pods.size ? { pods: [...g.pods].sort() } : {}) }))
           .sort((a, b) => groupKey(a.namespace, a.name).localeCompare(groupKey(b.namespace, b.name))),
@@ -223,6 +251,18 @@ export class AgentState {
       return g;
     };
 
+    const runsOf = (v: unknown, path: string): RunCoverage => {
+      if (!isRecord(v) || !isRecord(v.perCall)) return bad(path, 'expected {count, complete, perCall, open}');
+      const runs: RunCoverage = { count: num(v.count, `${path}.count`), perCall: new Map(), open: new Map(), complete: v.complete !== false };
+      for (const [label, n] of Object.entries(v.perCall)) runs.perCall.set(label, num(n, `${path}.perCall.${label}`));
+      list(v.open, `${path}.open`).forEach((o, j) => {
+        if (!isRecord(o)) bad(`${path}.open[${j}]`, 'expected an object');
+        const e = o as Record<string, unknown>;
+        runs.open.set(text(e.container, `${path}.open[${j}].container`), new Set(strings(e.calls, `${path}.open[${j}].calls`)));
+      });
+      return runs;
+    };
+
     list(doc.images, 'images').forEach((raw, i) => {
       const p = `images[${i}]`;
       if (!isRecord(raw)) bad(p, 'expected an object');
@@ -242,6 +282,7 @@ export class AgentState {
         groups: new Map(),
         privileged: new Set(r.privileged === undefined ? [] : strings(r.privileged, `${p}.privileged`)),
         gaps: r.gaps === undefined ? [] : list(r.gaps, `${p}.gaps`).map((g, j) => gapOf(g, `${p}.gaps[${j}]`)),
+        runs: r.runs === undefined ? { ...newRuns(), complete: false } : runsOf(r.runs, `${p}.runs`),
       };
       img.calls.add(calls(r.calls, `${p}.calls`));
       if (r.namespaces === undefined) {
@@ -287,6 +328,21 @@ export class AgentState {
       s.runtimes.set(rt.runtime, rt);
     });
     return { state: s, generation: doc.generation as number };
+  }
+}
+
+/** Counts, once per container, each call it made. */
+function countRun(runs: RunCoverage, container: string, calls: Observation[]): void {
+  let seen = runs.open.get(container);
+  if (!seen) {
+    runs.open.set(container, (seen = new Set()));
+    runs.count += 1;
+  }
+  for (const o of calls) {
+    const label = `${o.arch}/${o.syscall ?? `#${o.nr}`}`;
+    if (seen.has(label)) continue;
+    seen.add(label);
+    runs.perCall.set(label, (runs.perCall.get(label) ?? 0) + 1);
   }
 }
 

@@ -67,6 +67,11 @@ export interface ImageDetail extends ImageSummary {
   privileged: boolean;
   /** Intervals of live containers no agent saw (the agent was not running): calls made then are missing. */
   gaps: Gap[];
+  /**
+   * Coverage across runs (containers that made workload calls): the calls only
+   * one of them made. `complete` false: runs before this agent version were not counted.
+   */
+  runs?: { count: number; onlyOnce: string[]; complete: boolean };
 }
 
 export function showImage(state: AgentState, image: string, live: Map<string, number>): ImageDetail | undefined {
@@ -86,6 +91,11 @@ export function showImage(state: AgentState, image: string, live: Map<string, nu
     namespaces: [...img.byNamespace.keys()].sort(),
     privileged: img.privileged.size > 0,
     gaps: img.gaps.map((g) => ({ ...g })),
+    runs: {
+      count: img.runs.count,
+      onlyOnce: img.runs.count > 1 ? [...img.runs.perCall].filter(([, n]) => n === 1).map(([label]) => label).sort() : [],
+      complete: img.runs.complete,
+    },
     groups: groups
       .map((g) => {
         const others = new Set<string>();

@@ -82,6 +82,17 @@ export function formatShow(d: ImageDetail): string {
   }
   // Older agents do not say; '' is containers of no known namespace.
   if (d.namespaces) out.push(`namespaces:     ${d.namespaces.map((n) => n || '- (none known)').join(', ') || 'none'} (select with profile --from-namespace NS)`);
+  if (d.runs) {
+    const r = d.runs;
+    const partial = r.complete ? '' : ' (since this agent version; earlier runs were not counted)';
+    if (r.count === 1) out.push(`runs:           1 container made workload calls: the profile rests on a single run; record more (or ship a canary: generate --unrecorded log)`);
+    else if (r.count > 1)
+      out.push(
+        r.onlyOnce.length
+          ? `runs:           ${r.count} containers made workload calls${partial}; ${r.onlyOnce.length} syscalls seen in one run only: ${r.onlyOnce.join(' ')}`
+          : `runs:           ${r.count} containers made workload calls${partial}; every syscall was seen in more than one`,
+      );
+  }
   out.push(`syscalls:       ${d.syscalls}`);
   for (const [arch, names] of byArch) out.push(`  ${arch} (${names.length}):`, wrap(names, '    '));
   if (d.groups.length) {
