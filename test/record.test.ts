@@ -28,7 +28,7 @@ for (const source of SOURCES) {
       const dir = sharedTempDir();
       const out = join(dir, 'p.json');
       const rec = join(dir, 'r.json');
-      const r = await runCli(['record', '--source', source, '-o', out, '--save-recording', rec, '--', bin]);
+      const r = await runCli(['record', '--source', source, '--exact', '-o', out, '--save-recording', rec, '--', bin]);
       t.equal(r.code, 0, r.stderr);
       const allowed = names(out);
       for (const s of [
