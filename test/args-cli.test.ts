@@ -20,7 +20,7 @@ for (const kind of ['plain', 'moby'] as const) {
   for (const level of LEVELS) {
     t.test(`golden: --args ${level}, ${kind === 'moby' ? "moby's default" : 'no'} baseline; validate passes`, async (t) => {
       const out = join(dir, `${kind}-${level}.json`);
-      const r = await runCli(['generate', REC, ...baselineArgs(kind), '--args', level, '-q', '-o', out]);
+      const r = await runCli(['generate', REC, ...baselineArgs(kind), '--args', level, '--exact', '-q', '-o', out]);
       t.equal(r.code, 0, r.stderr);
       t.equal(readFileSync(out, 'utf8'), readFileSync(`${ARGS}${kind}-${level}.json`, 'utf8'));
       const v = await runCli(['validate', '--strict', out]);
@@ -34,7 +34,7 @@ for (const kind of ['plain', 'moby'] as const) {
 }
 
 t.test('safe is the default; the summary says what each level closed and left open', async (t) => {
-  const def = await runCli(['generate', REC, '--no-baseline']);
+  const def = await runCli(['generate', REC, '--no-baseline', '--exact']);
   t.equal(def.code, 0, def.stderr);
   t.equal(def.stdout, readFileSync(`${ARGS}plain-safe.json`, 'utf8'));
   t.match(def.stderr, /arguments \(--args safe\): 5 syscall\(s\) allowed only for recorded values/);
