@@ -9,7 +9,7 @@ import { AgentState } from '../src/agent/aggregate.js';
 import { CallTable, MAX_ARG_TUPLES } from '../src/agent/call-table.js';
 import type { IdentityLookups } from '../src/agent/identity.js';
 import { identityFromAnnotations, resolveIdentity, SANDBOX_IMAGE } from '../src/agent/identity.js';
-import { k8sNameForImage, profileOptionsFromQuery } from '../src/agent/image-profile.js';
+import { imageProfile, k8sNameForImage, profileOptionsFromQuery } from '../src/agent/image-profile.js';
 import { readContainersStorage } from '../src/agent/lookups.js';
 import { decodeMetadata, encodeMetadata } from '../src/record/notify/metadata.js';
 import { dropReason, renderMetrics } from '../src/agent/metrics.js';
@@ -22,6 +22,7 @@ import { formatShow } from '../src/cli/recordings.js';
 import { UsageError } from '../src/errors.js';
 import { serializeOci } from '../src/profile/oci.js';
 import type { Observation } from '../src/profile/recording.js';
+import { recordingOfNames } from './helpers/recordings.js';
 
 const RUNC_STATE = JSON.stringify({
   ociVersion: '1.0.2-dev',
@@ -313,7 +314,9 @@ t.test('recording profile for crun: NOTIFY is the default, nothing uncovered', a
 
 t.test('profile options from the API query', async (t) => {
   const q = (s: string) => profileOptionsFromQuery(new URLSearchParams(s));
-  t.same(q(''), { format: 'oci', spoVersion: 'v1', baseline: 'default', arches: [], allowBeyondDefault: false });
+  t.same(q(''), { format: 'oci', args: 'safe', spoVersion: 'v1', baseline: 'default', arches: [], allowBeyondDefault: false });
+  t.equal(q('args=strict').args, 'strict');
+  t.throws(() => q('args=loose'), new UsageError('args must be one of off, safe, strict, got "loose"'));
   t.same(q('format=spo&name=web&caps=chown,CAP_KILL&arch=amd64&baseline=none').caps, ['CAP_CHOWN', 'CAP_KILL']);
   t.same(q('arch=amd64').arches, ['x86_64']);
   t.throws(() => q('format=xml'), UsageError);
@@ -325,6 +328,21 @@ t.test('profile options from the API query', async (t) => {
   t.throws(() => q('format=spo&name=Bad_Name'), /not a valid Kubernetes object name/);
   t.equal(k8sNameForImage('docker.io/library/nginx:1.27'), 'nginx-1.27');
   t.equal(k8sNameForImage('registry:5000/team/App@sha256:abc'), 'app');
+});
+
+t.test('an image profile carries argument conditions from the recorded values unless args=off', async (t) => {
+  const rec = recordingOfNames(['read', 'write', 'exit_group', 'socket'], { image: 'app:1' });
+  const socket = rec.observations.find((o) => o.syscall === 'socket')!;
+  socket.args = { names: ['domain', 'type'], values: [['0x1', '0x1']], overflowed: false };
+  const rulesFor = (args: string) => {
+    const text = imageProfile(rec, profileOptionsFromQuery(new URLSearchParams(`args=${args}&baseline=none`)), undefined).text;
+    return (JSON.parse(text) as { syscalls: { names: string[]; args?: { index: number; value: number }[] }[] }).syscalls.filter((r) => r.names.includes('socket'));
+  };
+  const safe = rulesFor('safe');
+  t.equal(safe.length, 1);
+  t.same(safe[0].args?.find((a) => a.index === 0)?.value, 1, 'socket is pinned to AF_UNIX, as recorded');
+  const off = rulesFor('off');
+  t.same(off.map((r) => r.args ?? []), [[]], 'names only');
 });
 
 t.test('podman\'s containers/storage record names image and container', async (t) => {

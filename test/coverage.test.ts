@@ -11,18 +11,9 @@ import { serializeOci } from '../src/profile/oci.js';
 import { serializeRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
 import { sharedTempDir } from './helpers/fixtures.js';
+import { recordingOfNames } from './helpers/recordings.js';
 
-const rec = (names: string[]): Recording => ({
-  kind: 'seccomp-recorder/recording',
-  version: 1,
-  identity: { command: ['app'] },
-  arches: ['x86_64'],
-  startedAt: '2026-01-01T00:00:00Z',
-  endedAt: '2026-01-01T00:00:01Z',
-  tool: { name: 'seccomp-recorder', version: 'test' },
-  observations: names.map((syscall, nr) => ({ arch: 'x86_64', syscall, nr, count: 1 })),
-  stats: { notifications: names.length, lost: 0 },
-});
+const rec = (names: string[]): Recording => recordingOfNames(names);
 
 const runs = [rec(['read', 'write', 'exit_group', 'pwrite64']), rec(['read', 'write', 'exit_group', 'pwritev', 'rename']), rec(['read', 'write', 'exit_group', 'pwrite64'])];
 

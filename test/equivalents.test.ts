@@ -28,6 +28,7 @@ import { profileFromSpoObject, parseYamlDocument, serializeSpo } from '../src/pr
 import { syscallExistence } from '../src/seccomp/syscall-exists.js';
 import { runCli } from './helpers/cli.js';
 import { sharedTempDir } from './helpers/fixtures.js';
+import { recordingOfNames } from './helpers/recordings.js';
 
 const CONTAINERS_COMMON = '/usr/share/containers/seccomp.json';
 const noCommon = existsSync(CONTAINERS_COMMON) ? false : `${CONTAINERS_COMMON} is not installed (Debian: golang-github-containers-common)`;
@@ -90,17 +91,7 @@ t.test('siblings: symmetric groups, narrower members, arch, baseline and argumen
   t.same([...add(['pwrite64', 'pwritev']).added.keys()], [], 'nothing added that was recorded');
 });
 
-const rec = (names: string[], arch = 'x86_64'): Recording => ({
-  kind: 'seccomp-recorder/recording',
-  version: 1,
-  identity: { command: ['postgres'] },
-  arches: [arch],
-  startedAt: '2026-01-01T00:00:00Z',
-  endedAt: '2026-01-01T00:00:01Z',
-  tool: { name: 'seccomp-recorder', version: 'test' },
-  observations: names.map((syscall, nr) => ({ arch, syscall, nr, count: 1 })),
-  stats: { notifications: names.length, lost: 0 },
-});
+const rec = (names: string[], arch = 'x86_64'): Recording => recordingOfNames(names, { command: ['postgres'] }, arch);
 
 const gen = (names: string[], equivalents: boolean, baseline?: Profile) =>
   generateProfile({ recordings: [{ file: 'r.json', recording: rec(names) }], baseline, caps: [...DOCKER_DEFAULT_CAPS], kernel: '6.18', equivalents });

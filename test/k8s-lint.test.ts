@@ -16,6 +16,7 @@ import { workloadsOf } from '../src/k8s/workloads.js';
 import { allowListProfile } from '../src/profile/model.js';
 import { serializeOci } from '../src/profile/oci.js';
 import type { Recording } from '../src/profile/recording.js';
+import { recordingOfNames } from './helpers/recordings.js';
 
 const CLEAN = `apiVersion: v1
 kind: Pod
@@ -161,17 +162,7 @@ t.test('acceptance: the annotation names the rule and a reason; the finding stay
 });
 
 function recordingOf(image: string, names: string[]): Recording {
-  return {
-    kind: 'seccomp-recorder/recording',
-    version: 1,
-    identity: { image },
-    arches: ['x86_64'],
-    startedAt: '2026-01-01T00:00:00.000Z',
-    endedAt: '2026-01-01T00:00:01.000Z',
-    tool: { name: 'seccomp-recorder', version: '0' },
-    observations: names.map((syscall, nr) => ({ arch: 'x86_64', syscall, nr, count: 1 })),
-    stats: { notifications: names.length, lost: 0 },
-  };
+  return recordingOfNames(names, { image });
 }
 
 t.test('Localhost profiles: missing from the kubelet directory, unreadable, or not covering the recording', async (t) => {

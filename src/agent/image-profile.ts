@@ -5,6 +5,8 @@
 import { release } from 'node:os';
 import { UsageError } from '../errors.js';
 import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, normalizeArch, normalizeCap } from '../profile/baseline.js';
+import type { ArgLevel } from '../profile/arg-rules.js';
+import { ARG_LEVELS } from '../profile/arg-rules.js';
 import type { Profile } from '../profile/model.js';
 import type { GenerateReport } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
@@ -29,6 +31,8 @@ export interface ImageProfileOptions {
   allowBeyondDefault: boolean;
   /** Only what was recorded: no equivalents of recorded calls. */
   exact?: boolean;
+  /** Argument conditions from the recorded values (`safe` unless asked), as `generate --args`. */
+  args: ArgLevel;
   /** Build from the calls of these namespaces only (`-`: containers of no known namespace). */
   fromNamespaces?: string[];
 }
@@ -43,8 +47,11 @@ export function profileOptionsFromQuery(q: URLSearchParams): ImageProfileOptions
   const baseline = q.get('baseline') ?? 'default';
   if (!BASELINE_NAME.test(baseline))
     throw new UsageError(`baseline must be "default", "none" or the name of a file in the agent's --baseline-dir (never a path), got "${baseline}"`);
+  const args = q.get('args') ?? 'safe';
+  if (!(ARG_LEVELS as readonly string[]).includes(args)) throw new UsageError(`args must be one of ${ARG_LEVELS.join(', ')}, got "${args}"`);
   const opts: ImageProfileOptions = {
     format: format as ProfileFormat,
+    args: args as ArgLevel,
     spoVersion,
     baseline,
     arches: list(q.get('arch')).map((a) => normalizeArch(a) ?? fail(`arch: unknown architecture "${a}"`)),
@@ -101,6 +108,7 @@ export function imageProfile(recording: Recording, opts: ImageProfileOptions, ba
     arches: opts.arches,
     allowBeyondDefault: opts.allowBeyondDefault,
     equivalents: !opts.exact,
+    args: opts.args,
   });
   const name = opts.name ?? k8sNameForImage(recording.identity.image ?? 'recorded');
   const annotations: Record<string, string> = { 'seccomp-recorder/image': recording.identity.image ?? '' };

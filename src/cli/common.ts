@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Logger } from 'pino';
 import { RecorderError } from '../errors.js';
+import { ARG_LEVELS } from '../profile/arg-rules.js';
 import { createLogger } from './logging.js';
 
 export interface CommonOptions {
@@ -39,4 +40,9 @@ export function reportError(err: unknown, debug: boolean): number {
 /** Writes text to stdout and resolves once it is flushed. */
 export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
+/** `--args <level>` as generate, merge and `recordings profile` take it (default safe). */
+export function argsOption(help = 'argument conditions from recorded values: safe (socket family/type, namespace flags, personality, prctl), strict (also ioctl, fcntl, setsockopt), off (names only)'): Option {
+  return new Option('--args <level>', help).choices([...ARG_LEVELS]).default('safe');
 }

@@ -8,7 +8,6 @@ import { DOCKER_DEFAULT_CAPS, KNOWN_CAPS, loadBaseline, normalizeCap } from '../
 import type { GenerateReport, RecordingInput, RuntimeBaseSet } from '../profile/generate.js';
 import { generateProfile } from '../profile/generate.js';
 import type { ArgLevel } from '../profile/arg-rules.js';
-import { ARG_LEVELS } from '../profile/arg-rules.js';
 import { formatArgReport } from '../profile/arg-report.js';
 import { loadInputFile } from '../profile/merge.js';
 import { serializeOci } from '../profile/oci.js';
@@ -22,7 +21,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { parseArchList, splitList } from './lists.js';
 import { formatEquivalents } from './summary.js';
-import { reportError, withCommonOptions, writeStdout } from './common.js';
+import { argsOption, reportError, withCommonOptions, writeStdout } from './common.js';
 
 interface GenerateCliOptions extends CommonOptions {
   baseline?: string | false;
@@ -212,11 +211,7 @@ export function generateCommandSpec(): Command {
     .addOption(new Option('--runtime <runtime>', 'add the start-up syscalls of this OCI runtime').choices(['runc', 'crun', 'none']))
     .option('--runtime-version <version>', 'runtime version for --runtime (default: the installed one)')
     .option('--allow-beyond-default', 'allow recorded syscalls even when the baseline denies them')
-    .addOption(
-      new Option('--args <level>', 'argument conditions from recorded values: safe (socket family/type, namespace flags, personality, prctl), strict (also ioctl, fcntl, setsockopt), off (names only)')
-        .choices([...ARG_LEVELS])
-        .default('safe'),
-    )
+    .addOption(argsOption())
     .option('--exact', 'only what was recorded: do not add the equivalents of recorded calls (docs/equivalents.md)')
     .addOption(
       new Option('--unrecorded <action>', 'calls nobody recorded: deny (the baseline\'s denial), or log (a canary: SCMP_ACT_LOG, they run and are audited)')

@@ -5,12 +5,11 @@ import type { MergeResult } from '../profile/merge.js';
 import { checkSuperset, inputAsProfile, loadInputFile, mergeInputs } from '../profile/merge.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
-import { reportError, withCommonOptions, writeStdout } from './common.js';
+import { argsOption, reportError, withCommonOptions, writeStdout } from './common.js';
 import type { OutputChoice } from '../profile/render.js';
 import { renderProfile } from '../profile/render.js';
 import { checkOutputChoice, coverageAnnotation } from './generate.js';
 import type { ArgLevel } from '../profile/arg-rules.js';
-import { ARG_LEVELS } from '../profile/arg-rules.js';
 
 interface MergeCliOptions extends CommonOptions {
   check?: boolean;
@@ -86,11 +85,7 @@ export function mergeCommandSpec(): Command {
     )
     .argument('<inputs...>', 'recordings and/or profiles')
     .option('--check', 'exit 1 unless the first profile allows everything the others need')
-    .addOption(
-      new Option('--args <level>', "argument conditions from the recordings' unioned values, as generate --args (profiles keep their own)")
-        .choices([...ARG_LEVELS])
-        .default('safe'),
-    )
+    .addOption(argsOption("argument conditions from the recordings' unioned values, as generate --args (profiles keep their own)"))
     .addOption(new Option('--format <format>', 'output format').choices(['oci', 'spo']).default('oci'))
     .addOption(new Option('--spo-version <version>', 'SeccompProfile API version for --format spo').choices(['v1', 'v1beta1']).default('v1'))
     .option('--name <name>', 'metadata.name for --format spo')

@@ -6,7 +6,7 @@ import { apiJson, apiRequest, checkResponse, DEFAULT_API_SOCKET, imagePath } fro
 import type { ImageDetail, ImageSummary } from '../agent/views.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
-import { reportError, withCommonOptions, writeStdout } from './common.js';
+import { argsOption, reportError, withCommonOptions, writeStdout } from './common.js';
 
 interface ApiOptions extends CommonOptions {
   apiSocket: string;
@@ -148,6 +148,7 @@ interface ProfileCliOptions extends ApiOptions {
   arch?: string;
   allowBeyondDefault?: boolean;
   exact?: boolean;
+  args: string;
   output?: string;
   quiet?: boolean;
   fromNamespace?: string[];
@@ -173,6 +174,7 @@ export function profileQuery(opts: ProfileCliOptions): URLSearchParams {
   if (opts.arch) q.set('arch', opts.arch);
   if (opts.allowBeyondDefault) q.set('allowBeyondDefault', '1');
   if (opts.exact) q.set('exact', '1');
+  q.set('args', opts.args);
   for (const ns of opts.fromNamespace ?? []) q.append('fromNamespace', ns);
   return q;
 }
@@ -239,6 +241,7 @@ export function recordingsCommandSpec(): Command {
         .option('--arch <list>', 'architectures the profile must cover (recorded ones are always included)')
         .option('--allow-beyond-default', 'allow recorded syscalls the baseline denies')
         .option('--exact', 'only what was recorded: do not add the equivalents of recorded calls')
+        .addOption(argsOption())
         .option('--from-namespace <ns>', 'only calls of containers in this Kubernetes namespace (repeatable; "-": of no known namespace)', collect)
         .option('-o, --output <file>', 'write here (atomically) instead of stdout')
         .option('-q, --quiet', 'no summary on stderr'),
