@@ -89,6 +89,16 @@ t.test('--check: superset of a recording', async (t) => {
   t.same(arm.missingArches, ['aarch64']);
   const full = allowListProfile(['x86_64'], ['clone3', 'close', 'execve', 'exit_group', 'futex', 'read', 'write']);
   t.equal(checkSuperset(full, second).ok, true);
+  // clone3 answered ENOSYS beside an allowed clone (generate's shape when clone has conditions): glibc falls back.
+  const fallback = allowListProfile(['x86_64'], ['clone', 'close', 'execve', 'exit_group', 'futex', 'read', 'write']);
+  fallback.rules.push({ names: ['clone3'], action: { kind: 'errno', ret: 38 }, args: [] });
+  t.equal(checkSuperset(fallback, second).ok, true, 'a recorded clone3 is covered by the ENOSYS fallback to clone');
+  const noClone = allowListProfile(['x86_64'], ['close', 'execve', 'exit_group', 'futex', 'read', 'write']);
+  noClone.rules.push({ names: ['clone3'], action: { kind: 'errno', ret: 38 }, args: [] });
+  t.same(checkSuperset(noClone, second).missing.map((m) => m.syscall), ['clone3'], 'not when clone itself is denied');
+  const eperm = allowListProfile(['x86_64'], ['clone', 'close', 'execve', 'exit_group', 'futex', 'read', 'write']);
+  eperm.rules.push({ names: ['clone3'], action: { kind: 'errno', ret: 1 }, args: [] });
+  t.same(checkSuperset(eperm, second).missing.map((m) => m.syscall), ['clone3'], 'not when clone3 gets EPERM (no fallback)');
 });
 
 t.test('--check: argument conditions against recorded values and other profiles', async (t) => {

@@ -163,6 +163,17 @@ const PLAIN_ALLOW: Action = { kind: 'allow' };
 const ENOSYS = 38;
 
 /**
+ * Does `profile` answer clone3 with ENOSYS on purpose while allowing clone (the shape
+ * this generator writes when clone has conditions)? Then a recorded clone3 is served by
+ * glibc's fallback to clone, and checks that a profile covers a recording count it covered.
+ */
+export function clone3FallsBackToClone(profile: Profile): boolean {
+  const clone3 = rulesFor(profile, 'clone3');
+  const answersEnosys = clone3.length > 0 && clone3.every((r) => r.action.kind === 'errno' && r.action.ret === ENOSYS && r.args.length === 0);
+  return answersEnosys && rulesFor(profile, 'clone').some((r) => isAllowingAction(r.action.kind));
+}
+
+/**
  * The rules the baseline applies to one name, made explicit: its own rules,
  * plus a plain allow when the baseline's default allows and no rule covers
  * the name unconditionally. Empty when the default (a denial) applies.
