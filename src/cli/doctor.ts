@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import type { Logger } from 'pino';
 import { compatAbiReport } from '../record/abi-probe.js';
 import { bpfStatus } from '../record/bpf/status.js';
-import { recordCommand } from '../record/command.js';
+import { recordCommand } from '../record/notify/command.js';
 import { nativeBuildStatus } from '../record/native.js';
 import { libseccomp, libseccompVersion } from '../seccomp/libseccomp.js';
 import { TOOL } from '../version.js';

@@ -1,16 +1,12 @@
-// Records one command through seccomp user-notify: the notify source of
-// `record -- CMD`; also builds the Recording every command source returns.
+// What every command source (notify, bpf) returns for `record -- CMD`: the
+// options it takes and the Recording it builds from the entries it counted.
 import type { Logger } from 'pino';
-import { NativeError } from '../errors.js';
 import type { Recording, RecordingSource } from '../profile/recording.js';
 import { RECORDING_KIND, RECORDING_VERSION } from '../profile/recording.js';
-import { archesOfKernel } from '../seccomp/arch.js';
 import { TOOL } from '../version.js';
 import type { LaunchResult } from './launch.js';
-import { launch } from './launch.js';
 import type { RawEntry } from './native.js';
 import { nameEntries } from './observations.js';
-import { resolveWatches } from './watches.js';
 
 export interface RecordCommandOptions {
   command: string[];
@@ -52,24 +48,4 @@ export function commandRecording(
     stats,
   };
   return { result, recording, unknownArchCalls: unknownArch.reduce((n, e) => n + e.count, 0) };
-}
-
-export async function recordCommand(opts: RecordCommandOptions): Promise<CommandRecording> {
-  const watches = resolveWatches(archesOfKernel());
-  const result = await launch({
-    command: opts.command,
-    bpfFile: opts.bpfFile,
-    listener: true,
-    watches,
-    syncWakeup: opts.syncWakeup,
-    logger: opts.logger,
-    onWaitingForDescendants: opts.onWaitingForDescendants,
-  });
-  if (!result.session || result.session.attached !== 1) {
-    throw new NativeError('the command ended before its listener could be taken; nothing was recorded');
-  }
-  return commandRecording('notify', opts.command, result, result.entries, {
-    notifications: result.session.notifications,
-    lost: result.session.lost,
-  });
 }

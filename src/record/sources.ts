@@ -7,7 +7,7 @@ import { UnsupportedError } from '../errors.js';
 import { bpfStatus } from './bpf/status.js';
 import { prepareBpfCommand, recordCommandBpf } from './bpf/command.js';
 import type { CommandRecording, RecordCommandOptions } from './command.js';
-import { recordCommand } from './command.js';
+import { recordCommand } from './notify/command.js';
 
 export type SourceChoice = 'auto' | 'notify' | 'bpf';
 export const SOURCE_CHOICES: readonly SourceChoice[] = ['auto', 'notify', 'bpf'];
