@@ -269,6 +269,22 @@ t.test('an image\'s Recording: workload calls, runtime calls marked, uncovered o
   t.equal(imageRecording(sampleState(), 'nope'), undefined);
 });
 
+t.test('a call of both the workload and its runtime keeps the argument values of both (or none when the runtime\'s are unknown)', async (t) => {
+  const prctl = (option: string, phase?: 'runtime') => calls('c1', 'app:1', [{ ...obs('prctl', 157), args: { names: ['option'], values: [[option]], overflowed: false } }], phase ? { phase } : {});
+  const s = new AgentState();
+  s.apply(container('c1', 'app:1'));
+  s.apply(prctl('0xf'));
+  s.apply(prctl('0x18', 'runtime'));
+  const joined = imageRecording(s, 'app:1')!.observations.find((o) => o.syscall === 'prctl')!;
+  t.same(joined.args?.values, [['0xf'], ['0x18']], 'PR_SET_NAME of the workload and PR_CAPBSET_DROP of runc');
+  t.notOk(joined.runtimeOnly);
+  const s2 = new AgentState();
+  s2.apply(container('c1', 'app:1'));
+  s2.apply(prctl('0xf'));
+  s2.apply(calls('c1', 'app:1', [obs('prctl', 157)], { phase: 'runtime' }));
+  t.equal(imageRecording(s2, 'app:1')!.observations.find((o) => o.syscall === 'prctl')!.args, undefined, 'runtime values unknown: no values, so no condition');
+});
+
 t.test('metrics text: help, type, sorted and escaped labels', async (t) => {
   const text = renderMetrics([
     { name: 'm_total', help: 'a\\b', type: 'counter', samples: [{ value: 3 }] },

@@ -148,8 +148,10 @@ export function imageRecording(state: AgentState, image: string, namespaces?: re
   for (const rt of img.runtimes) {
     for (const o of state.runtimes.get(rt)?.calls.observations() ?? []) {
       const have = byKey.get(callLabel(o));
-      if (have) have.count += o.count;
-      else byKey.set(callLabel(o), { ...o, runtimeOnly: true });
+      if (have) {
+        have.count += o.count;
+        joinRuntimeArgs(have, o);
+      } else byKey.set(callLabel(o), { ...o, runtimeOnly: true });
     }
   }
   const arches = [...new Set([...byKey.values()].map((o) => o.arch))].sort();
@@ -165,6 +167,25 @@ export function imageRecording(state: AgentState, image: string, namespaces?: re
     observations: sortObservations([...byKey.values()]),
     stats: { notifications: img.notifications, lost: img.lost },
   };
+}
+
+/**
+ * A call both the workload and its runtime's start-up made: the argument values
+ * of both belong to it (runc drops capabilities with prctl under the filter), so
+ * they are unioned; when the runtime's values are unknown, none are kept, and
+ * generate leaves the call without argument conditions instead of pinning it
+ * to the workload's values alone.
+ */
+function joinRuntimeArgs(have: Observation, runtime: Observation): void {
+  if (!have.args) return;
+  if (!runtime.args) {
+    delete have.args;
+    return;
+  }
+  const seen = new Set(have.args.values.map((v) => v.join(',')));
+  const values = [...have.args.values];
+  for (const v of runtime.args.values) if (!seen.has(v.join(','))) values.push(v);
+  have.args = { names: have.args.names, values, overflowed: have.args.overflowed || runtime.args.overflowed };
 }
 
 function addAssumed(img: ImageAgg, arches: string[], byKey: Map<string, Observation>): void {
