@@ -285,6 +285,25 @@ t.test('a call of both the workload and its runtime keeps the argument values of
   t.equal(imageRecording(s2, 'app:1')!.observations.find((o) => o.syscall === 'prctl')!.args, undefined, 'runtime values unknown: no values, so no condition');
 });
 
+t.test('the workload\'s and the runtime\'s argument values join under the same bound: past it, overflowed and no condition', async (t) => {
+  const values = (from: number, n: number) => Array.from({ length: n }, (_, i) => [`0x${(from + i).toString(16)}`]);
+  const prctl = (vals: string[][], phase?: 'runtime') =>
+    calls('c1', 'app:1', [{ ...obs('prctl', 157), args: { names: ['option'], values: vals, overflowed: false } }], phase ? { phase } : {});
+  const s = new AgentState();
+  s.apply(container('c1', 'app:1'));
+  // Each side alone stays within the bound; together they pass it.
+  s.apply(prctl(values(0x1000, MAX_ARG_TUPLES - 6)));
+  s.apply(prctl(values(0x2000, 10), 'runtime'));
+  const rec = imageRecording(s, 'app:1')!;
+  const joined = rec.observations.find((o) => o.syscall === 'prctl')!;
+  t.equal(joined.args?.values.length, MAX_ARG_TUPLES, 'no more tuples than a CallTable keeps');
+  t.equal(joined.args?.overflowed, true, 'the values dropped are said');
+  const doc = JSON.parse(imageProfile(rec, profileOptionsFromQuery(new URLSearchParams('args=safe&baseline=none')), undefined).text) as {
+    syscalls: { names: string[]; args?: unknown[] }[];
+  };
+  t.same(doc.syscalls.filter((r) => r.names.includes('prctl')).map((r) => r.args ?? []), [[]], 'prctl allowed without a condition, as for an overflowed CallTable');
+});
+
 t.test('metrics text: help, type, sorted and escaped labels', async (t) => {
   const text = renderMetrics([
     { name: 'm_total', help: 'a\\b', type: 'counter', samples: [{ value: 3 }] },

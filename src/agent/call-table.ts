@@ -1,6 +1,7 @@
 // A de-duplicated set of observed calls keyed by (arch, number): counts add
 // up, watched argument values merge as a bounded set. Used per image and per
-// runtime; the same merge serves live drains and journal replay.
+// runtime; the same merge serves live drains, journal replay and the join of
+// an image's calls with its runtime's (unionArgValues).
 import type { ArgValues, Observation } from '../profile/recording.js';
 import { sortObservations } from '../profile/recording.js';
 
@@ -12,7 +13,14 @@ interface Entry {
   nr: number;
   syscall?: string;
   count: number;
-  args?: { names: string[]; values: Map<string, string[]>; overflowed: boolean };
+  args?: ArgSet;
+}
+
+/** Distinct argument tuples by their text, at most MAX_ARG_TUPLES of them. */
+interface ArgSet {
+  names: string[];
+  values: Map<string, string[]>;
+  overflowed: boolean;
 }
 
 export function callLabel(o: { arch: string; nr: number; syscall?: string }): string {
@@ -39,7 +47,7 @@ export class CallTable {
         added.push(callLabel(o));
       }
       e.count += o.count;
-      if (o.args) mergeArgs(e, o.args);
+      if (o.args) addArgValues((e.args ??= emptyArgSet(o.args.names)), o.args);
     }
     return added;
   }
@@ -65,16 +73,31 @@ function compareTuples(a: string[], b: string[]): number {
   return a.join(',').localeCompare(b.join(','));
 }
 
-function mergeArgs(e: Entry, a: ArgValues): void {
-  e.args ??= { names: [...a.names], values: new Map(), overflowed: false };
-  if (a.overflowed) e.args.overflowed = true;
+function emptyArgSet(names: readonly string[]): ArgSet {
+  return { names: [...names], values: new Map(), overflowed: false };
+}
+
+/**
+ * Adds distinct tuples up to MAX_ARG_TUPLES; past it the set is marked
+ * overflowed (generate then writes no condition for the call: values were lost).
+ */
+function addArgValues(set: ArgSet, a: ArgValues): void {
+  if (a.overflowed) set.overflowed = true;
   for (const tuple of a.values) {
     const key = tuple.join(',');
-    if (e.args.values.has(key)) continue;
-    if (e.args.values.size >= MAX_ARG_TUPLES) {
-      e.args.overflowed = true;
+    if (set.values.has(key)) continue;
+    if (set.values.size >= MAX_ARG_TUPLES) {
+      set.overflowed = true;
       continue;
     }
-    e.args.values.set(key, [...tuple]);
+    set.values.set(key, [...tuple]);
   }
+}
+
+/** The union of two calls' argument values (a's first, then b's new ones), bounded as a CallTable bounds it. */
+export function unionArgValues(a: ArgValues, b: ArgValues): ArgValues {
+  const set = emptyArgSet(a.names);
+  addArgValues(set, a);
+  addArgValues(set, b);
+  return { names: set.names, values: [...set.values.values()], overflowed: set.overflowed };
 }

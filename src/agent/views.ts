@@ -7,7 +7,7 @@ import { RECORDING_KIND, RECORDING_VERSION, sortObservations } from '../profile/
 import { archToken, syscallNumber } from '../seccomp/libseccomp.js';
 import { TOOL } from '../version.js';
 import type { AgentState, Gap, ImageAgg } from './aggregate.js';
-import { CallTable, callLabel } from './call-table.js';
+import { CallTable, callLabel, unionArgValues } from './call-table.js';
 
 export interface ImageSummary {
   image: string;
@@ -172,7 +172,8 @@ export function imageRecording(state: AgentState, image: string, namespaces?: re
 /**
  * A call both the workload and its runtime's start-up made: the argument values
  * of both belong to it (runc drops capabilities with prctl under the filter), so
- * they are unioned; when the runtime's values are unknown, none are kept, and
+ * they are unioned (bounded as a CallTable is: past the bound, overflowed, so
+ * no condition); when the runtime's values are unknown, none are kept, and
  * generate leaves the call without argument conditions instead of pinning it
  * to the workload's values alone.
  */
@@ -182,10 +183,7 @@ function joinRuntimeArgs(have: Observation, runtime: Observation): void {
     delete have.args;
     return;
   }
-  const seen = new Set(have.args.values.map((v) => v.join(',')));
-  const values = [...have.args.values];
-  for (const v of runtime.args.values) if (!seen.has(v.join(','))) values.push(v);
-  have.args = { names: have.args.names, values, overflowed: have.args.overflowed || runtime.args.overflowed };
+  have.args = unionArgValues(have.args, runtime.args);
 }
 
 function addAssumed(img: ImageAgg, arches: string[], byKey: Map<string, Observation>): void {
