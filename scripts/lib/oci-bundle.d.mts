@@ -22,4 +22,4 @@ export function writeBundle(runtime: string, dir: string, opts: BundleOptions): 
 export function isMountpoint(path: string): boolean;
 export function runArgv(runtime: string, bundle: string, id: string): string[];
 export function runContainer(runtime: string, bundle: string, id: string, opts?: { timeoutMs?: number }): Promise<ContainerRun>;
-export function deleteContainer(runtime: string, id: string): void;
+export function deleteContainer(runtime: string, id: string): Promise<void>;

@@ -1,7 +1,7 @@
 // OCI bundles for runc and crun with a busybox-static rootfs, and running them
 // with a timeout. Shared by scripts/measure-runtime-base and the tests (through
 // test/helpers/bundle.ts). Plain JS so the script needs no TypeScript loader.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -122,17 +122,19 @@ export function runContainer(runtime, bundle, id, { timeoutMs = 30000 } = {}) {
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      deleteContainer(runtime, id);
-      resolve({ code, signal, stdout, stderr, timedOut });
+      void deleteContainer(runtime, id).then(() => resolve({ code, signal, stdout, stderr, timedOut }));
     });
   });
 }
 
-/** Best-effort `delete -f`, so a failed run leaves no state behind. */
+/**
+ * Best-effort `delete -f`, so a failed run leaves no state behind. Resolves
+ * (never rejects) once the runtime has exited; asynchronous so that a
+ * listener or agent served in this process keeps its event loop meanwhile.
+ */
 export function deleteContainer(runtime, id) {
-  try {
-    execFileSync(runtime, ['delete', '-f', id], { stdio: 'ignore', timeout: 10000 });
-  } catch {
-    /* it was never created, or is gone */
-  }
+  return new Promise((resolve) => {
+    // An error means it was never created, or is gone: nothing to report.
+    execFile(runtime, ['delete', '-f', id], { timeout: 10000 }, () => resolve());
+  });
 }
