@@ -189,41 +189,10 @@ export class AgentState {
   }
 
   toSnapshot(generation: number): Record<string, unknown> {
-    const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => v);
     return {
-      kind: SNAPSHOT_KIND,
-      version: SNAPSHOT_VERSION,
-      generation,
-      images: sorted(this.images).map((img) => ({
-        image: img.image,
-        firstSeen: img.firstSeen,
-        lastActivity: img.lastActivity,
-        sources: [...img.sources].sort(),
-        runtimes: [...img.runtimes].sort(),
-        uncovered: [...img.uncovered].sort(),
-        containers: [...img.containers].sort(),
-        notifications: img.notifications,
-        lost: img.lost,
-        calls: img.calls.observations(),
-        namespaces: [...img.byNamespace.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, t]) => ({ namespace, calls: t.observations() })),
-        ...(img.privileged.size ? { privileged: [...img.privileged].sort() } : {}),
-        ...(img.gaps.length ? { gaps: img.gaps.map((g) => ({ ...g })) } : {}),
-        runs: {
-          count: img.runs.count,
-          complete: img.runs.complete,
-          perCall: Object.fromEntries([...img.runs.perCall].sort(([a], [b]) => a.localeCompare(b))),
-          open: [...img.runs.open].sort(([a], [b]) => a.localeCompare(b)).map(([container, labels]) => ({ container, calls: [...labels].sort() })),
-        },
-        groups: [...img.groups.values()]
-          .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort(), ...(g.pods.size ? { pods: [...g.pods].sort() } : {}) }))
-          .sort((a, b) => groupKey(a.namespace, a.name).localeCompare(groupKey(b.namespace, b.name))),
-      })),
-      runtimes: sorted(this.runtimes).map((rt) => ({
-        runtime: rt.runtime,
-        containers: [...rt.containers].sort(),
-        lastActivity: rt.lastActivity,
-        calls: rt.calls.observations(),
-      })),
+      ...snapshotHead(generation),
+      images: snapshotOrder(this.images).map((name) => imageEntry(this.images.get(name)!)),
+      runtimes: snapshotOrder(this.runtimes).map((name) => runtimeEntry(this.runtimes.get(name)!)),
     };
   }
 
@@ -329,6 +298,55 @@ export class AgentState {
     });
     return { state: s, generation: doc.generation as number };
   }
+}
+
+/** What apply(r) may change: the image it names and, for some kinds, the runtime. */
+export function touchedBy(r: JournalRecord): { image: string; runtime?: string } {
+  if (r.k === 'container' || (r.k === 'calls' && r.phase === 'runtime')) return { image: r.image, runtime: r.runtime };
+  return { image: r.image };
+}
+
+/** A snapshot's fields before its images and runtimes, in the order they are written. */
+export function snapshotHead(generation: number): { kind: string; version: number; generation: number } {
+  return { kind: SNAPSHOT_KIND, version: SNAPSHOT_VERSION, generation };
+}
+
+/** The keys of a map of images or runtimes in the order a snapshot lists them. */
+export function snapshotOrder(m: Map<string, unknown>): string[] {
+  return [...m.keys()].sort((a, b) => a.localeCompare(b));
+}
+
+/** One image as a snapshot lists it. */
+export function imageEntry(img: ImageAgg): Record<string, unknown> {
+  return {
+    image: img.image,
+    firstSeen: img.firstSeen,
+    lastActivity: img.lastActivity,
+    sources: [...img.sources].sort(),
+    runtimes: [...img.runtimes].sort(),
+    uncovered: [...img.uncovered].sort(),
+    containers: [...img.containers].sort(),
+    notifications: img.notifications,
+    lost: img.lost,
+    calls: img.calls.observations(),
+    namespaces: [...img.byNamespace.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, t]) => ({ namespace, calls: t.observations() })),
+    ...(img.privileged.size ? { privileged: [...img.privileged].sort() } : {}),
+    ...(img.gaps.length ? { gaps: img.gaps.map((g) => ({ ...g })) } : {}),
+    runs: {
+      count: img.runs.count,
+      complete: img.runs.complete,
+      perCall: Object.fromEntries([...img.runs.perCall].sort(([a], [b]) => a.localeCompare(b))),
+      open: [...img.runs.open].sort(([a], [b]) => a.localeCompare(b)).map(([container, labels]) => ({ container, calls: [...labels].sort() })),
+    },
+    groups: [...img.groups.values()]
+      .map((g) => ({ ...nameOf(g), containers: [...g.containers].sort(), lastActivity: g.lastActivity, calls: [...g.calls].sort(), ...(g.pods.size ? { pods: [...g.pods].sort() } : {}) }))
+      .sort((a, b) => groupKey(a.namespace, a.name).localeCompare(groupKey(b.namespace, b.name))),
+  };
+}
+
+/** One runtime as a snapshot lists it. */
+export function runtimeEntry(rt: RuntimeAgg): Record<string, unknown> {
+  return { runtime: rt.runtime, containers: [...rt.containers].sort(), lastActivity: rt.lastActivity, calls: rt.calls.observations() };
 }
 
 /** Counts, once per container, each call it made. */

@@ -3,7 +3,11 @@
 // Records are applied in memory at once and made durable in batches by
 // flush(); compaction writes snapshot G+1, then a fresh journal G+1, each
 // atomically, so a crash between the two leaves a stale journal that the next
-// start recognises by its generation and ignores. One agent per directory:
+// start recognises by its generation and ignores. The snapshot is serialized
+// in slices and streamed into its temp file while records keep arriving and
+// being applied (snapshot-cut.ts says why slices, and how the cut stays the
+// state of one instant); until snapshot G+1 is renamed in place, a crash
+// leaves snapshot G and journal G untouched. One agent per directory:
 // `agent.pid` is flock'ed for the agent's life (takeLock).
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
@@ -16,6 +20,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { nativeAddon } from '../record/native.js';
 import type { JournalRecord } from './records.js';
 import { recordProblem } from './records.js';
+import type { StepHook } from './snapshot-cut.js';
+import { SnapshotCut } from './snapshot-cut.js';
 
 export const SNAPSHOT_FILE = 'state.json';
 export const JOURNAL_FILE = 'journal.log';
@@ -25,6 +31,8 @@ export const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024;
 
 export interface StoreOptions {
   compactBytes?: number;
+  /** Called at each step of a compaction and awaited: fault tests stop the process there to kill it. */
+  onCompactionStep?: StepHook;
 }
 
 /**
@@ -90,6 +98,8 @@ export class RecordingStore {
   private closed = false;
   /** A compaction wrote its snapshot but not its fresh journal: the open one is stale. */
   private journalStale = false;
+  /** The compaction being written, which must see each record before it is applied. */
+  private cut: SnapshotCut | undefined;
 
   private constructor(
     readonly dir: string,
@@ -99,6 +109,7 @@ export class RecordingStore {
     private readonly lockFd: number,
     private readonly log: Logger,
     private readonly compactBytes: number,
+    private readonly onStep: StepHook | undefined,
   ) {}
 
   static async open(dir: string, log: Logger, opts: StoreOptions = {}): Promise<RecordingStore> {
@@ -176,7 +187,7 @@ export class RecordingStore {
       }
     }
     journal ??= await JournalWriter.create(journalPath, generation);
-    const store = new RecordingStore(dir, state, generation, journal, lockFd, log, opts.compactBytes ?? DEFAULT_COMPACT_BYTES);
+    const store = new RecordingStore(dir, state, generation, journal, lockFd, log, opts.compactBytes ?? DEFAULT_COMPACT_BYTES, opts.onCompactionStep);
     // Start from a clean pair: the truncation above and any replay become the new snapshot.
     await store.compact();
     return store;
@@ -185,6 +196,7 @@ export class RecordingStore {
   /** Applies the record now; it becomes durable with the next flush(). */
   record(r: JournalRecord): void {
     if (this.closed) return;
+    this.cut?.beforeApply(r);
     this.state.apply(r);
     this.pending.push(encodeLine(r));
     this.oldestPendingAt ??= Date.now();
@@ -231,27 +243,33 @@ export class RecordingStore {
   }
 
   private async compactNow(): Promise<void> {
-    // Everything applied so far, pending records included, goes into the snapshot.
+    // Everything applied so far, pending records included, goes into the snapshot; later records into journal G+1.
     const next = this.generation + 1;
-    const snapshot = `${JSON.stringify(this.state.toSnapshot(next))}\n`;
+    const cut = new SnapshotCut(this.state, next, this.onStep);
     const pending = this.pending;
     const since = this.oldestPendingAt;
     this.pending = [];
     this.oldestPendingAt = undefined;
+    this.cut = cut;
     try {
-      await writeFileAtomic(join(this.dir, SNAPSHOT_FILE), snapshot, { mode: 0o600, follow: false });
+      await this.onStep?.('cut');
+      await writeFileAtomic(join(this.dir, SNAPSHOT_FILE), cut.chunks(), { mode: 0o600, follow: false });
     } catch (err) {
       this.pending = pending.concat(this.pending);
-      this.oldestPendingAt = since;
+      this.oldestPendingAt = since ?? this.oldestPendingAt;
       throw err;
+    } finally {
+      this.cut = undefined;
     }
     this.generation = next;
     this.journalStale = true;
+    await this.onStep?.('snapshot');
     const old = this.journal;
     this.journal = await JournalWriter.create(join(this.dir, JOURNAL_FILE), next);
     this.journalStale = false;
     await old.close();
-    this.log.debug({ generation: next, bytes: snapshot.length }, 'state compacted');
+    await this.onStep?.('journal');
+    this.log.debug({ generation: next, bytes: cut.bytes }, 'state compacted');
   }
 
   /**

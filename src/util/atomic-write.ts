@@ -3,7 +3,10 @@
 // O_CREAT|O_EXCL|O_NOFOLLOW and the mode asked for (fchmod'd, so the umask does
 // not matter), written, fsync'd, renamed over the target, and the directory is
 // fsync'd. A reader never sees a half-written file; a failed write leaves the
-// old one. Every failure is an InputError naming the file.
+// old one. Every failure is an InputError naming the file. The data is a
+// string or bytes, or chunks from an async iterable (the agent's compaction
+// streams its snapshot as it serializes it): each chunk is written as it comes,
+// and a producer that throws fails the write like an I/O error.
 //
 // What the target is decides how it is written:
 // - a regular file, or nothing yet: replaced as above;
@@ -78,14 +81,22 @@ async function plan(target: string, follow: boolean): Promise<Plan> {
   return { path: target, inPlace: !st.isFile() };
 }
 
-async function writeAll(fh: FileHandle, data: string | Uint8Array): Promise<void> {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+/** What the writer takes: the whole content, or its chunks in order. */
+export type FileData = string | Uint8Array | AsyncIterable<string | Uint8Array>;
+
+async function writeChunk(fh: FileHandle, chunk: string | Uint8Array): Promise<void> {
+  const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   let off = 0;
   while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
 }
 
+async function writeAll(fh: FileHandle, data: FileData): Promise<void> {
+  if (typeof data === 'string' || data instanceof Uint8Array) return writeChunk(fh, data);
+  for await (const chunk of data) await writeChunk(fh, chunk);
+}
+
 /** Replaces `target` with `data`, atomically and durably (see the header). */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(target: string, data: FileData, opts: WriteOptions = {}): Promise<void> {
   const mode = opts.mode ?? 0o644;
   const { path, inPlace, throughLink } = await plan(target, opts.follow ?? true);
   if (inPlace) {
