@@ -6,6 +6,8 @@
 //    without the agent recording it;
 //  - notifications per second through the agent (a stand-in runtime making
 //    getppid calls: each one a full notify round trip through the agent);
+//  - the longest event-loop hold while a large state is compacted, at once
+//    (as before) vs sliced (scripts/bench-compaction.mjs);
 //  - a container workload's wall time recorded vs unrecorded, same run, for
 //    runc (and crun when installed), under the notify agent (recording profile)
 //    and under the bpf agent (no profile; plain runs with no agent attached).
@@ -15,6 +17,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCompaction } from './bench-compaction.mjs';
 import { findStaticBusybox, hasCommand, runContainer, writeBundle } from './lib/oci-bundle.mjs';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -91,6 +94,7 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000,
       await benchStartCost({ dir, agent, repeat, say });
       return lines;
     }
+    await benchCompaction({ repeat, say });
     if (hasCommand('gcc')) {
       const bin = join(dir, 'agent-client');
       execFileSync('gcc', ['-O2', '-o', bin, join(REPO, 'test/fixtures/agent-client.c'), '-lseccomp']);

@@ -129,10 +129,10 @@ t.test('records applied while a compaction is written go to the next journal, no
 t.test('timers keep firing while a large state is compacted', async (t) => {
   const dir = tmp();
   const store = await RecordingStore.open(dir, silent);
-  // Grow the state until compacting it at once would hold the event loop at least 400 ms on this host.
+  // Grow the state until compacting it at once would hold the event loop at least 500 ms on this host.
   let images = 0;
   let syncMs = 0;
-  while (syncMs < 400 && images < 64_000) {
+  while (syncMs < 500 && images < 64_000) {
     const add = Math.max(1000, images);
     for (const r of records(images, images + add, 40)) store.record(r);
     images += add;
@@ -140,7 +140,7 @@ t.test('timers keep firing while a large state is compacted', async (t) => {
     JSON.stringify(store.state.toSnapshot(1));
     syncMs = performance.now() - t0;
   }
-  t.ok(syncMs >= 400, `${images} images: serializing them at once holds the event loop ${syncMs.toFixed(0)} ms`);
+  t.ok(syncMs >= 500, `${images} images: serializing them at once holds the event loop ${syncMs.toFixed(0)} ms`);
 
   let ticks = 0;
   let maxGap = 0;
@@ -158,7 +158,8 @@ t.test('timers keep firing while a large state is compacted', async (t) => {
   maxGap = Math.max(maxGap, performance.now() - last);
   t.comment(`compaction ${compactMs.toFixed(0)} ms, ${ticks} timer ticks, longest gap ${maxGap.toFixed(1)} ms, against ${syncMs.toFixed(0)} ms at once (ratio ${(maxGap / syncMs).toFixed(3)})`);
   t.ok(ticks >= 20, `the timer fired ${ticks} times during the compaction`);
-  t.ok(maxGap < syncMs / 4, `the longest the event loop was held (${maxGap.toFixed(1)} ms) is under a quarter of the whole serialization (${syncMs.toFixed(0)} ms)`);
+  // Generous (the machine is shared, a busy neighbour stretches any gap), yet a compaction in one piece holds the loop for all of syncMs.
+  t.ok(maxGap < syncMs / 3, `the longest the event loop was held (${maxGap.toFixed(1)} ms) is under a third of the whole serialization (${syncMs.toFixed(0)} ms)`);
   await store.close();
 });
 

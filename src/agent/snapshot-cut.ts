@@ -22,7 +22,7 @@ import type { JournalRecord } from './records.js';
 /** How long one slice of serialization may hold the event loop before it yields. */
 export const SLICE_MS = 8;
 /** About how many characters of snapshot text are handed to the writer at once. */
-export const CHUNK_CHARS = 1024 * 1024;
+export const CHUNK_CHARS = 256 * 1024;
 
 /** Where a compaction is; a fault test stops a process at each of these to kill it there. */
 export type CompactionStep =
