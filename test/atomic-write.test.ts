@@ -1,6 +1,7 @@
 // The one writer (src/util/atomic-write.ts) and its users: atomic for regular
-// files, in place for devices, symlinks followed only when they can be, temp
-// files that cannot be redirected, the mode asked for whatever the umask.
+// files, in place for devices, chunks from a producer (a failing one leaves
+// the old file), symlinks followed only when they can be, temp files that
+// cannot be redirected, the mode asked for whatever the umask.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,28 @@ t.test('a regular file is replaced whole, with the mode asked for whatever the u
   t.equal(readFileSync(f, 'utf8'), 'new');
   t.equal(statSync(f).mode & 0o777, 0o644);
   t.same(readdirSync(dir), ['p.json']);
+});
+
+t.test('chunks from an async iterable are written in order; a producer that fails leaves the old file and no temp file', async (t) => {
+  const dir = tmp();
+  const f = join(dir, 'state.json');
+  writeFileSync(f, 'old');
+  async function* chunks(fail: boolean) {
+    yield 'one,';
+    yield Buffer.from('two,');
+    await new Promise((r) => setImmediate(r));
+    t.ok(readdirSync(dir).some((n) => n.endsWith('.tmp')), 'mid-write: the chunks go to a temp file');
+    t.equal(readFileSync(f, 'utf8'), 'old', 'mid-write: the file is still the old one');
+    if (fail) throw new Error('the producer broke');
+    yield 'three';
+  }
+  await t.rejects(writeFileAtomic(f, chunks(true), { mode: 0o600 }), { message: new RegExp(`${f}: cannot write: the producer broke`) });
+  t.equal(readFileSync(f, 'utf8'), 'old', 'a failed producer leaves the old file');
+  t.same(readdirSync(dir), ['state.json'], 'and no temp file');
+  await writeFileAtomic(f, chunks(false), { mode: 0o600 });
+  t.equal(readFileSync(f, 'utf8'), 'one,two,three');
+  t.equal(statSync(f).mode & 0o777, 0o600);
+  t.same(readdirSync(dir), ['state.json']);
 });
 
 t.test('a symlink is followed: the link stays, its target gets the data', async (t) => {
