@@ -9,6 +9,7 @@ import { InputError, UsageError } from '../src/errors.js';
 import { DOCKER_DEFAULT_CAPS, loadBaseline, rulesFor } from '../src/profile/baseline.js';
 import type { GenerateOptions, RecordingInput } from '../src/profile/generate.js';
 import { generateProfile, groupRules } from '../src/profile/generate.js';
+import { checkSuperset } from '../src/profile/merge.js';
 import { nameExistence } from '../src/seccomp/syscall-exists.js';
 import { parseOciProfile, serializeOci } from '../src/profile/oci.js';
 import { localhostProfileFor, podSnippet } from '../src/profile/pod.js';
@@ -59,10 +60,33 @@ t.test("with a moby-shaped baseline: the default's rules per syscall, denials li
   t.equal(profile.defaultErrnoRet, 1);
 });
 
-t.test("a denial with its own errno is kept (clone3's ENOSYS lets glibc fall back)", async (t) => {
-  const { profile, report } = generateProfile(base({ recordings: [rec('rec-second.json')] }));
-  t.same(report.deniedByBaseline, ['clone3']);
+t.test("clone3 answered ENOSYS by the baseline beside an allowed clone is covered by glibc's retry: kept, not denied, and clone allowed for the retry", async (t) => {
+  const recording = rec('rec-second.json');
+  t.notOk(recording.recording.observations.some((o) => o.syscall === 'clone'), 'the recording has clone3 but no clone');
+  const { profile, report } = generateProfile(base({ recordings: [recording] }));
+  t.same(report.deniedByBaseline, [], 'not "would fail under RuntimeDefault"');
+  t.same(report.servedByRetry, [{ syscall: 'clone3', via: 'clone' }]);
   t.match(rulesFor(profile, 'clone3'), [{ action: { kind: 'errno', ret: 38 }, args: [] }]);
+  t.same(
+    rulesFor(profile, 'clone').map((r) => r.args),
+    [[{ index: 0, op: 'masked-eq', value: 2114060288n, valueTwo: 0n }]],
+    "clone with the baseline's conditions, though not recorded: the retry needs it",
+  );
+  t.same(checkSuperset(profile, { file: recording.file, kind: 'recording', recording: recording.recording }).missing, [], 'merge --check agrees: covered');
+  const beyond = generateProfile(base({ recordings: [recording], allowBeyondDefault: true }));
+  t.same(beyond.report.allowedBeyondDefault, [], '--allow-beyond-default does not open clone3: it is covered');
+  t.match(rulesFor(beyond.profile, 'clone3'), [{ action: { kind: 'errno', ret: 38 }, args: [] }]);
+});
+
+t.test("a baseline whose default answers ENOSYS covers clone3 too; a canary writes that answer out", async (t) => {
+  const enosysDefault = loadBaseline(`${FIX}containers-like.json`);
+  const plain = generateProfile(base({ recordings: [rec('rec-second.json')], baseline: enosysDefault }));
+  t.same(plain.report.servedByRetry, [{ syscall: 'clone3', via: 'clone' }]);
+  t.same(rulesFor(plain.profile, 'clone3'), [], 'the default (ENOSYS) answers it');
+  t.equal(plain.profile.defaultErrnoRet, 38);
+  const canary = generateProfile(base({ recordings: [rec('rec-second.json')], baseline: enosysDefault, unrecorded: 'log' }));
+  t.same(canary.profile.defaultAction, { kind: 'log' });
+  t.match(rulesFor(canary.profile, 'clone3'), [{ action: { kind: 'errno', ret: 38 }, args: [] }], 'a logging default would let clone3 run: the answer is explicit');
 });
 
 t.test('--allow-beyond-default allows what the default denies, and says so', async (t) => {

@@ -45,6 +45,24 @@ t.test('known unconditionally: per arch, conditions make a call not known', asyn
   t.notOk(knownUnconditionally(known, 'x86_64', 'mount'));
 });
 
+t.test('clone3 served by the retry through clone keeps its ENOSYS in the filter and is known', async (t) => {
+  const enosys = { names: ['clone3'], action: { kind: 'errno' as const, ret: 38 }, args: [] };
+  const retry = p([{ names: ['read'], action: { kind: 'allow' }, args: [] }, { names: ['clone'], action: { kind: 'allow' }, args: [cond] }, enosys]);
+  t.same(knownFilterProfile([retry]).rules, [
+    { names: ['read'], action: { kind: 'allow' }, args: [] },
+    { names: ['clone'], action: { kind: 'allow' }, args: [cond] },
+    enosys,
+  ], 'answered in the kernel as under P, so glibc retries with clone and meets its conditions');
+  t.ok(knownUnconditionally([retry], 'x86_64', 'clone3'));
+  const allowDefault = p([enosys], { kind: 'allow' });
+  t.same(knownFilterProfile([allowDefault]).rules, [enosys, { names: ['execve', 'execveat'], action: { kind: 'notify' }, args: [] }], 'not NOTIFY under an allowing default');
+  const noClone = p([{ names: ['read'], action: { kind: 'allow' }, args: [] }, enosys]);
+  t.same(knownFilterProfile([noClone]).rules, [{ names: ['read'], action: { kind: 'allow' }, args: [] }], 'clone denied: no retry, clone3 notified (the default)');
+  t.notOk(knownUnconditionally([noClone], 'x86_64', 'clone3'));
+  const allows = p([{ names: ['clone3'], action: { kind: 'allow' }, args: [] }]);
+  t.same(knownFilterProfile([retry, allows]).rules.filter((r) => r.names.includes('clone3')), [{ names: ['clone3'], action: { kind: 'allow' }, args: [] }], 'another known profile allows clone3: it runs');
+});
+
 t.test('new names join the unconditional ALLOW rule, sorted, and leave deny rules', async (t) => {
   const base = p([
     { names: ['read', 'write'], action: { kind: 'allow' }, args: [] },

@@ -116,6 +116,8 @@ export function formatGenerateReport(r: GenerateReport, ctx: { inputs: number; b
           '(denied by the baseline, left out; --allow-beyond-default allows them)',
       );
   }
+  for (const s of r.servedByRetry)
+    lines.push(`  ${s.syscall}: answered as the baseline answers it; the C library then retries with ${s.via}, which is allowed (covered, not denied)`);
   if (r.deniedArgs.length)
     lines.push(`  recorded calls the baseline's conditions deny (they fail under RuntimeDefault too, and here): ${list(r.deniedArgs.map((d) => `${d.syscall}(${d.args})`), 10)}`);
   lines.push(...formatArgReport(r.args));

@@ -6,6 +6,7 @@ import { InputError, UsageError } from '../errors.js';
 import { nameExistence } from '../seccomp/syscall-exists.js';
 import type { BaselineTarget } from './baseline.js';
 import { callVerdict, isAllowingAction, normalizeArch, recordedArgsByIndex, resolveBaselineWithNotes, rulesFor } from './baseline.js';
+import { retryOf, servedVia } from './covered.js';
 import { EQUIVALENTS_COMMENT, siblingsToAdd } from './equivalents.js';
 import type { Action, Profile, Rule } from './model.js';
 import { actionsEqual, compareConditions, conditionListsEqual, DEFAULT_ERRNO_EPERM } from './model.js';
@@ -67,6 +68,12 @@ export interface GenerateReport {
   conditional: string[];
   /** Recorded names the baseline denies: left out (or allowed anyway with allowBeyondDefault). */
   deniedByBaseline: string[];
+  /**
+   * Recorded names the baseline answers so that the C library retries with another
+   * syscall, which it allows (clone3 ENOSYS → clone; covered.ts): covered, kept as
+   * the baseline answers them, the retry's name allowed.
+   */
+  servedByRetry: { syscall: string; via: string }[];
   allowedBeyondDefault: string[];
   /** Recorded argument values the baseline's conditions deny (the call fails under the default too, and here). */
   deniedArgs: { syscall: string; arch: string; args: string }[];
@@ -159,19 +166,6 @@ function generatedDefault(baseline: Profile | undefined): { action: Action; errn
 }
 
 const PLAIN_ALLOW: Action = { kind: 'allow' };
-/** clone3's answer when clone is restricted, as the runtime default gives it. */
-const ENOSYS = 38;
-
-/**
- * Does `profile` answer clone3 with ENOSYS on purpose while allowing clone (the shape
- * this generator writes when clone has conditions)? Then a recorded clone3 is served by
- * glibc's fallback to clone, and checks that a profile covers a recording count it covered.
- */
-export function clone3FallsBackToClone(profile: Profile): boolean {
-  const clone3 = rulesFor(profile, 'clone3');
-  const answersEnosys = clone3.length > 0 && clone3.every((r) => r.action.kind === 'errno' && r.action.ret === ENOSYS && r.args.length === 0);
-  return answersEnosys && rulesFor(profile, 'clone').some((r) => isAllowingAction(r.action.kind));
-}
 
 /**
  * The rules the baseline applies to one name, made explicit: its own rules,
@@ -228,6 +222,15 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
 
   const target: BaselineTarget = { arches, caps: opts.caps, kernel: opts.kernel };
   const resolved = opts.baseline ? resolveBaselineWithNotes(opts.baseline, target) : undefined;
+  // A recorded name the baseline serves through a retry is covered as the baseline answers it,
+  // and the retry's name (clone for clone3) is needed even when it was not recorded.
+  const retriedVia = new Map<string, string>();
+  for (const [name, src] of resolved ? [...names] : []) {
+    const via = servedVia(resolved!.profile, name);
+    if (!via || !src.recordedIn.size) continue;
+    retriedVia.set(name, via);
+    if (!names.has(via)) names.set(via, { ...src, recordedIn: new Set(), fromBase: false });
+  }
   const denial = generatedDefault(resolved?.profile);
   const def = opts.unrecorded === 'log' ? { action: { kind: 'log' } as Action, errnoRet: undefined } : denial;
   // A rule's errno without errnoRet is EPERM (runtime-spec); defaultErrnoRet is the default's alone.
@@ -257,6 +260,7 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
     allowed: [],
     conditional: [],
     deniedByBaseline: [],
+    servedByRetry: [],
     allowedBeyondDefault: [],
     deniedArgs: [],
     fromRuntimeBase: [],
@@ -309,6 +313,15 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
       if (!rules.some((r) => isAllowingAction(r.action.kind) && r.args.length === 0)) report.conditional.push(name);
       continue;
     }
+    const via = retriedVia.get(name);
+    if (via) {
+      for (const r of rules) if (!isDefault(r.action)) out.push(r);
+      // The baseline's default gave the answer; a canary's default would not.
+      const answer = retryOf(name)!.answer;
+      if (!rules.length && !isDefault(answer)) out.push({ names: [name], action: answer, args: [] });
+      report.servedByRetry.push({ syscall: name, via });
+      continue;
+    }
     report.deniedByBaseline.push(name);
     if (opts.allowBeyondDefault) {
       const mine = plan ? ours(name, plan) : [{ names: [name], action: PLAIN_ALLOW, args: [] }];
@@ -326,7 +339,7 @@ export function generateProfile(opts: GenerateOptions): GenerateResult {
   }
 
   if (report.args.restricted.some((r) => r.syscall === 'clone') && report.allowed.includes('clone')) {
-    const enosys: Action = { kind: 'errno', ret: ENOSYS };
+    const enosys = retryOf('clone3')!.answer;
     const kept = out.filter((r) => !(r.names.includes('clone3') && isAllowingAction(r.action.kind)));
     out.length = 0;
     out.push(...kept);

@@ -1,12 +1,9 @@
 // Incremental recording (`record --known P`): the filter that lets what P
 // already allows run at full speed and notifies everything else, and the
 // output profile (P plus what was new). Pure: compiling is src/seccomp's job.
+import { isAllowingAction } from './baseline.js';
+import { allowsSome, coversName, RETRYING_NAMES, retryOf, servedVia } from './covered.js';
 import type { Action, Profile, Rule } from './model.js';
-
-/** Actions under which a call goes ahead: such calls are "known". */
-export function isAllowing(a: Action): boolean {
-  return a.kind === 'allow' || a.kind === 'log';
-}
 
 /**
  * Always notified, even when P allows them: the launcher's own execve is the
@@ -22,21 +19,30 @@ export const ALWAYS_NOTIFIED = ['execve', 'execveat'];
  * Argument conditions are kept, so libseccomp evaluates them in the kernel:
  * a call outside P's conditions is notified, never allowed unrecorded. Rules
  * whose action then equals the default are dropped (libseccomp refuses them).
+ * A name P serves through a retry (clone3 answered ENOSYS beside an allowed
+ * clone; covered.ts) keeps P's answer unless some known profile lets it
+ * through: the workload retries as it will under P, and the retried call
+ * (clone) meets P's own rules for it, so one outside them is recorded.
  */
 export function knownFilterProfile(known: Profile[]): Profile {
   if (known.length === 0) throw new Error('knownFilterProfile needs at least one profile');
   // Several known profiles: a call is known when any of them allows it, so
   // only a default that allows in every profile makes the default ALLOW.
-  const defaultAllows = known.every((p) => isAllowing(p.defaultAction));
+  const defaultAllows = known.every((p) => isAllowingAction(p.defaultAction.kind));
   const defaultAction: Action = { kind: defaultAllows ? 'allow' : 'notify' };
-  const rules: Rule[] = [];
+  let rules: Rule[] = [];
   for (const p of known) {
     for (const r of p.rules) {
-      const allows = isAllowing(r.action);
+      const allows = isAllowingAction(r.action.kind);
       if (allows === defaultAllows) continue;
       const names = allows ? r.names.filter((n) => !ALWAYS_NOTIFIED.includes(n)) : [...r.names];
       if (names.length) rules.push({ names, action: { kind: allows ? 'allow' : 'notify' }, args: r.args.map((c) => ({ ...c })) });
     }
+  }
+  for (const name of RETRYING_NAMES) {
+    if (!known.some((p) => servedVia(p, name)) || known.some((p) => allowsSome(p, name))) continue;
+    rules = rules.map((r) => ({ ...r, names: r.names.filter((n) => n !== name) })).filter((r) => r.names.length > 0);
+    rules.push({ names: [name], action: retryOf(name)!.answer, args: [] });
   }
   if (defaultAllows) rules.push({ names: [...ALWAYS_NOTIFIED], action: { kind: 'notify' }, args: [] });
   const architectures = [...new Set(known.flatMap((p) => p.architectures))];
@@ -44,16 +50,12 @@ export function knownFilterProfile(known: Profile[]): Profile {
 }
 
 /**
- * Whether any known profile allows `name` on `arch` whatever its arguments:
- * such a call is not new even when it reached the supervisor (execve).
+ * Whether any known profile covers `name` on `arch` whatever its arguments
+ * (covered.ts: a plain allow, or a retry): such a call is not new even when
+ * it reached the supervisor (execve).
  */
 export function knownUnconditionally(known: Profile[], arch: string, name: string): boolean {
-  return known.some((p) => {
-    if (p.architectures.length && !p.architectures.includes(arch)) return false;
-    const rules = p.rules.filter((r) => r.names.includes(name));
-    if (rules.some((r) => isAllowing(r.action) && r.args.length === 0)) return true;
-    return rules.length === 0 && isAllowing(p.defaultAction);
-  });
+  return known.some((p) => coversName(p, name, arch));
 }
 
 /**
@@ -66,7 +68,7 @@ export function withNewNames(base: Profile, newNames: string[]): Profile {
   const freshSet = new Set(fresh);
   // A new name leaves any rule that denied it, so the result has one action per name.
   const rules = base.rules
-    .map((r) => ({ ...r, names: isAllowing(r.action) ? [...r.names] : r.names.filter((n) => !freshSet.has(n)), args: [...r.args] }))
+    .map((r) => ({ ...r, names: isAllowingAction(r.action.kind) ? [...r.names] : r.names.filter((n) => !freshSet.has(n)), args: [...r.args] }))
     .filter((r) => r.names.length > 0);
   const out: Profile = { ...base, rules };
   if (fresh.length === 0) return out;

@@ -4,7 +4,8 @@ import { InputError, UsageError } from '../errors.js';
 import { nativeArchName } from '../seccomp/arch.js';
 import { callVerdict, isAllowingAction, recordedArgsByIndex, rulesFor } from './baseline.js';
 import { EQUIVALENTS_COMMENT } from './equivalents.js';
-import { clone3FallsBackToClone, generateProfile, groupRules } from './generate.js';
+import { servedVia } from './covered.js';
+import { generateProfile, groupRules } from './generate.js';
 import type { ArgLevel } from './arg-rules.js';
 import { describe, isRecord, parseJsonDocument } from './json-input.js';
 import { parseProfileText, readInput } from './load.js';
@@ -154,10 +155,9 @@ export function checkSuperset(base: Profile, candidate: LoadedInput): SupersetCh
   const missing: Shortfall[] = [];
   const names = new Set<string>();
   for (const r of cand.rules) if (isAllowingAction(r.action.kind)) for (const n of r.names) names.add(n);
-  const clone3Fallback = clone3FallsBackToClone(base);
   for (const name of [...names].sort()) {
-    // clone3 answered ENOSYS beside an allowed clone: glibc falls back to clone, checked as its own name.
-    if (name === 'clone3' && clone3Fallback) continue;
+    // Served by a retry (clone3 answered ENOSYS beside an allowed clone): the retry's name is checked as its own.
+    if (servedVia(base, name)) continue;
     const have = rulesFor(base, name);
     const haveAllow = have.filter((r) => isAllowingAction(r.action.kind));
     const haveDeny = have.filter((r) => !isAllowingAction(r.action.kind) && r.args.length > 0);
