@@ -9,6 +9,7 @@ import t from 'tap';
 import YAML from 'yaml';
 import type { JournalRecord } from '../src/agent/records.js';
 import { RecordingStore } from '../src/agent/store.js';
+import { probeCompatAbis } from '../src/record/abi-probe.js';
 import { nativeBuildStatus } from '../src/record/native.js';
 import { markedEquivalents } from '../src/profile/equivalents.js';
 import { parseOciProfile } from '../src/profile/oci.js';
@@ -187,6 +188,16 @@ t.test('recording-profile: notes on stderr, a warning while no agent owns the so
   const { architectures, ...rest } = JSON.parse(crun.stdout) as Record<string, unknown>;
   t.same(rest, { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/run/x.sock', listenerMetadata: 'seccomp-recorder=1&runtime=crun&image=app%3A1', syscalls: [] });
   if (process.arch === 'x64') t.same(architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], 'the kernel\'s native and compat ABIs');
+  // runc compiles its NOTIFY rule for every arch listed at each start: by default only the ABIs this kernel runs.
+  const probe = await probeCompatAbis();
+  if (probe.applicable) {
+    const runs = ['x86_64', ...(probe.i386.runs ? ['x86'] : []), ...(probe.x32.runs ? ['x32'] : [])];
+    t.same(profile.architectures, runs, 'runc: native plus the compat ABIs the probe saw run');
+    t.match(r.stderr, new RegExp(`architectures: ${runs.join(', ')}\n`));
+    if (!probe.x32.runs) t.match(r.stderr, /left out: .*x32 \(not run by this kernel \(x32 getpid → ENOSYS\)\): each ABI listed lengthens the filter runc compiles/);
+    const all = await runCli(['recording-profile', '--socket', '/run/x.sock', '--arch', 'x86_64,x86,x32', '-q']);
+    t.same((JSON.parse(all.stdout) as { architectures: string[] }).architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], '--arch keeps every ABI asked for');
+  }
   const rel = await runCli(['recording-profile', '--socket', 'notify.sock']);
   t.equal(rel.code, 2);
   t.match(rel.stderr, /--socket must be an absolute path/);

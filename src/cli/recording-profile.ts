@@ -5,7 +5,9 @@ import { UsageError } from '../errors.js';
 import type { RecordingRuntime } from '../agent/recording-profile.js';
 import { DEFAULT_RUNTIME_SOCKET, recordingProfile } from '../agent/recording-profile.js';
 import { serializeOci } from '../profile/oci.js';
+import { archesThisKernelRuns } from '../record/abi-probe.js';
 import { logRecordingProfile } from '../record/audit/log-profile.js';
+import { archesOfKernel } from '../seccomp/arch.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { CommonOptions } from './common.js';
 import { reportError, withCommonOptions, writeStdout } from './common.js';
@@ -46,6 +48,29 @@ async function printLogProfile(cmd: Command, opts: RecordingProfileCliOptions): 
     );
 }
 
+/**
+ * The architectures of a notify profile: --arch, else for runc the ABIs this
+ * kernel runs, for crun the kernel's usual list. runc's init compiles the NOTIFY
+ * rule's names for every arch listed, with libseccomp, before the container
+ * starts, at a cost that grows faster than the list (docs/agent.md, "Start
+ * cost"): an ABI the kernel refuses is left out. crun's profile names no
+ * syscall, so its arches cost nothing. When the probe cannot run, the usual list.
+ */
+async function notifyArches(runtime: RecordingRuntime, arch: string | undefined): Promise<{ arches: string[]; note?: string }> {
+  const given = parseArchList(arch);
+  if (given.length) return { arches: given };
+  if (runtime !== 'runc') return { arches: archesOfKernel() };
+  try {
+    const { arches, left } = await archesThisKernelRuns();
+    const note = left.length
+      ? `  left out: ${left.map((l) => `${l.arch} (${l.why})`).join(', ')}: each ABI listed lengthens the filter runc compiles at every start; --arch to choose`
+      : undefined;
+    return { arches, note };
+  } catch (err) {
+    return { arches: archesOfKernel(), note: `  architectures: the kernel's usual list, since the ABI probe failed: ${(err as Error).message}` };
+  }
+}
+
 async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOptions): Promise<number> {
   try {
     if (opts.mode === 'log') {
@@ -54,7 +79,8 @@ async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOption
     }
     if (!opts.socket.startsWith('/')) throw new UsageError(`--socket must be an absolute path (the runtime connects to it), got "${opts.socket}"`);
     if (opts.uncovered === 'log' && opts.runtime !== 'runc') throw new UsageError('--uncovered applies to --runtime runc (crun notifies on everything)');
-    const r = recordingProfile({ runtime: opts.runtime, socketPath: opts.socket, uncovered: opts.uncovered, image: opts.image, arches: parseArchList(opts.arch) });
+    const { arches, note } = await notifyArches(opts.runtime, opts.arch);
+    const r = recordingProfile({ runtime: opts.runtime, socketPath: opts.socket, uncovered: opts.uncovered, image: opts.image, arches });
     const text = serializeOci(r.profile);
     if (opts.output) await writeFileAtomic(opts.output, text);
     else await writeStdout(text);
@@ -64,6 +90,8 @@ async function runRecordingProfile(cmd: Command, opts: RecordingProfileCliOption
           ? `seccomp-recorder: ${opts.runtime} profile: NOTIFY on ${r.notifiedNames} syscalls, default ${r.profile.defaultAction.kind.toUpperCase()}`
           : `seccomp-recorder: ${opts.runtime} profile: NOTIFY is the default action (every syscall is observed)`,
       ];
+      lines.push(`  architectures: ${r.profile.architectures.join(', ')}`);
+      if (note) lines.push(note);
       if (r.uncovered.length)
         lines.push(`  not observed (runc refuses NOTIFY on them, or its init may need them before the agent has the listener), always allowed in generated profiles: ${r.uncovered.join(', ')}`);
       if (r.notifiedNames)
@@ -95,7 +123,7 @@ export function recordingProfileCommandSpec(): Command {
     .option('--socket <path>', 'the agent\'s runtime socket', DEFAULT_RUNTIME_SOCKET)
     .addOption(new Option('--uncovered <action>', 'runc: what happens to calls NOTIFY cannot cover (log: audit records)').choices(['allow', 'log']).default('allow'))
     .option('--image <name>', 'image name for containers whose annotations name none (carried in listenerMetadata)')
-    .option('--arch <list>', 'architectures, comma-separated (default: this kernel\'s native and compat ones)')
+    .option('--arch <list>', 'architectures, comma-separated (default: the kernel\'s native and compat ones; for runc only those it runs, probed)')
     .option('-o, --output <file>', 'write here (atomically) instead of stdout')
     .option('-q, --quiet', 'no notes on stderr')
     .action(async (opts: RecordingProfileCliOptions, command: Command) => {

@@ -5,6 +5,7 @@ import { arch } from 'node:process';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeError, UnsupportedError } from '../errors.js';
+import { archesOfKernel } from '../seccomp/arch.js';
 import { errnoName } from '../util/errno.js';
 
 export const ABI_PROBE_PATH = fileURLToPath(new URL('../../build/Release/seccomp-recorder-abi-probe', import.meta.url));
@@ -114,4 +115,23 @@ export async function compatAbiReport(): Promise<{ name: string; ok: boolean; de
     return (['i386', 'x32'] as const).map((abi) => ({ name: `${HOW[abi].label} syscalls`, ok: true, detail: `not applicable (${probe.machine}, not x86_64)` }));
   }
   return [probe.i386, probe.x32].map((f) => ({ name: `${f.label} syscalls`, ok: f.runs, detail: describeAbi(f) }));
+}
+
+/**
+ * The ABIs a container on this kernel can actually run calls through, as
+ * libseccomp arch names: on x86_64 the native one plus i386 and x32 where the
+ * probe saw them run (a call the kernel refuses, ENOSYS or SIGSEGV, does
+ * nothing a profile needs to allow); elsewhere the kernel's usual list, which
+ * cannot be probed. `left` says what was left out and why, for people.
+ */
+export async function archesThisKernelRuns(): Promise<{ arches: string[]; left: { arch: string; why: string }[] }> {
+  const probe = await probeCompatAbis();
+  if (!probe.applicable) return { arches: archesOfKernel(), left: [] };
+  const arches = ['x86_64'];
+  const left: { arch: string; why: string }[] = [];
+  for (const [arch, fact] of [['x86', probe.i386], ['x32', probe.x32]] as const) {
+    if (fact.runs) arches.push(arch);
+    else left.push({ arch, why: describeAbi(fact) });
+  }
+  return { arches, left };
 }
