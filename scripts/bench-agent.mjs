@@ -3,7 +3,8 @@
 // time). Plain JS so scripts/bench.mjs can import it without a TypeScript
 // loader; also runnable alone: `node scripts/bench-agent.mjs [--repeat N] [--start-only]`.
 //  - a container's start cost: `runc run` to its first instruction, with and
-//    without the agent recording it;
+//    without the agent recording it, the profile before its architectures were
+//    probed, its filter alone, and libseccomp's compile of it alone;
 //  - notifications per second through the agent (a stand-in runtime making
 //    getppid calls: each one a full notify round trip through the agent);
 //  - the longest event-loop hold while a large state is compacted, at once
@@ -12,16 +13,21 @@
 //    runc (and crun when installed), under the notify agent (recording profile)
 //    and under the bpf agent (no profile; plain runs with no agent attached).
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCompaction } from './bench-compaction.mjs';
 import { findStaticBusybox, hasCommand, runContainer, writeBundle } from './lib/oci-bundle.mjs';
+import { archByOci, archesOfKernel } from '../dist/seccomp/arch.js';
+import { loadBaseline, resolveBaseline } from '../dist/profile/baseline.js';
+import { machineTarget } from '../dist/profile/machine.js';
+import { serializeOci } from '../dist/profile/oci.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CLI = join(REPO, 'dist/cli/main.js');
+const CONTAINERS_DEFAULT = '/usr/share/containers/seccomp.json';
 
 function median(list) {
   const s = [...list].sort((a, b) => a - b);
@@ -71,8 +77,8 @@ function runClient(bin, socket, id, calls) {
   });
 }
 
-async function recordingProfile(runtime, socket) {
-  const out = execFileSync(process.execPath, [CLI, 'recording-profile', '--runtime', runtime, '--socket', socket, '-q'], { encoding: 'utf8' });
+async function recordingProfile(runtime, socket, extra = []) {
+  const out = execFileSync(process.execPath, [CLI, 'recording-profile', '--runtime', runtime, '--socket', socket, '-q', ...extra], { encoding: 'utf8' });
   return JSON.parse(out);
 }
 
@@ -149,6 +155,11 @@ export async function benchAgent({ repeat = 3, calls = 200000, ddCount = 200000,
  * container's first instruction (a static program printing CLOCK_MONOTONIC,
  * the clock process.hrtime reads), and the whole `runc run` of that program,
  * without a profile and with the recording profile served by the notify agent.
+ * For runc also the profile before the architectures were probed (every ABI of
+ * the kernel: `--arch` with the usual list), and the same filter with LOG for
+ * NOTIFY and no listener: what runc's init pays to compile and load it, with
+ * no agent in the way; and, for scale, podman's and CRI-O's default profile
+ * (containers-common, when installed) resolved for this machine. Variants run interleaved; medians, with the spread.
  */
 async function benchStartCost({ dir, agent, repeat, say }) {
   if (!hasCommand('gcc')) return say('  start cost: skipped (gcc is not installed)');
@@ -158,12 +169,26 @@ async function benchStartCost({ dir, agent, repeat, say }) {
   } catch (err) {
     return say(`  start cost: skipped (cannot link a static program: ${String(err.stderr ?? err).split('\n')[0]})`);
   }
-  const runs = Math.max(repeat, 11);
+  const runs = Math.max(repeat, 15);
+  say(`  start cost (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}): \`RUNTIME run\` to the container's first instruction, median of ${runs} (spread min-max), variants interleaved`);
   for (const runtime of ['runc', 'crun']) {
     if (!hasCommand(runtime)) continue;
     const profile = await recordingProfile(runtime, agent.socket);
+    const variants = [['plain', 'no seccomp profile', undefined], ['agent', `recording profile (${profile.architectures.map((a) => a.replace('SCMP_ARCH_', '').toLowerCase()).join(', ')}), agent`, profile]];
+    if (runtime === 'runc') {
+      const every = archesOfKernel();
+      if (every.length !== profile.architectures.length)
+        variants.push(['before', `before: every ABI (${every.join(', ')}), agent`, await recordingProfile(runtime, agent.socket, ['--arch', every.join(',')])]);
+      const { listenerPath, listenerMetadata, ...rest } = profile;
+      variants.push(['filter', 'its filter alone (LOG for NOTIFY, no listener)', { ...rest, syscalls: rest.syscalls.map((r) => ({ ...r, action: 'SCMP_ACT_LOG' })) }]);
+      // For scale: what every runc container under podman's and CRI-O's default profile pays (no agent).
+      if (existsSync(CONTAINERS_DEFAULT)) {
+        const common = resolveBaseline(loadBaseline(CONTAINERS_DEFAULT), machineTarget());
+        variants.push(['common', `containers-common default (${common.architectures.join(', ')}), no agent`, JSON.parse(serializeOci(common))]);
+      }
+    }
     const results = {};
-    for (const [tag, seccomp] of [['plain', undefined], ['agent', profile]]) {
+    for (const [tag, , seccomp] of variants) {
       const b = join(dir, `start-${runtime}-${tag}`);
       writeBundle(runtime, b, { args: ['/bin/start-stamp'], seccomp });
       copyFileSync(stamp, join(b, 'rootfs', 'bin', 'start-stamp'));
@@ -171,7 +196,7 @@ async function benchStartCost({ dir, agent, repeat, say }) {
       results[tag] = { first: [], total: [] };
     }
     for (let i = 0; i < runs; i++) {
-      for (const tag of ['plain', 'agent']) {
+      for (const [tag] of variants) {
         const b = join(dir, `start-${runtime}-${tag}`);
         const t0 = process.hrtime.bigint();
         const r = await runContainer(runtime, b, `sr-bench-start-${process.pid}-${runtime}-${tag}-${i}`, { timeoutMs: 60000 });
@@ -181,13 +206,37 @@ async function benchStartCost({ dir, agent, repeat, say }) {
         results[tag].total.push(total);
       }
     }
-    const f = (tag, k) => median(results[tag][k]);
-    say(
-      `  ${runtime} start, median of ${runs}: to the first instruction ${f('plain', 'first').toFixed(1)} ms without a profile, ` +
-        `${f('agent', 'first').toFixed(1)} ms recorded by the agent (${(f('agent', 'first') / f('plain', 'first')).toFixed(2)}x, +${(f('agent', 'first') - f('plain', 'first')).toFixed(1)} ms); ` +
-        `whole run ${f('plain', 'total').toFixed(1)} / ${f('agent', 'total').toFixed(1)} ms`,
-    );
+    const f = (tag, k = 'first') => median(results[tag][k]);
+    const spread = (tag) => `${Math.min(...results[tag].first).toFixed(0)}-${Math.max(...results[tag].first).toFixed(0)}`;
+    for (const [tag, label] of variants) {
+      const added = tag === 'plain' ? '' : ` ${(f(tag) / f('plain')).toFixed(2)}x plain, +${(f(tag) - f('plain')).toFixed(1)} ms;`;
+      say(`  ${runtime} ${label.padEnd(52)} ${f(tag).toFixed(1).padStart(6)} ms (${spread(tag)});${added} whole run ${f(tag, 'total').toFixed(1)} ms`);
+    }
+    if (results.before) say(`  ${runtime} start added by recording, after/before: ${((f('agent') - f('plain')) / (f('before') - f('plain'))).toFixed(2)}x`);
+    if (runtime === 'runc') benchFilterCompile({ dir, say, variants: variants.filter(([tag]) => tag === 'agent' || tag === 'before') });
   }
+}
+
+/**
+ * The part of runc's start that the profile's shape decides, alone and less
+ * noisy than a container start: libseccomp building and exporting the NOTIFY
+ * rule's filter for the profile's architectures (scripts/lib/filter-compile.c).
+ */
+function benchFilterCompile({ dir, say, variants }) {
+  const bin = join(dir, 'filter-compile');
+  try {
+    execFileSync('gcc', ['-O2', '-o', bin, join(REPO, 'scripts/lib/filter-compile.c'), '-lseccomp'], { stdio: 'pipe' });
+  } catch (err) {
+    return say(`  runc filter compile: skipped (gcc or libseccomp headers missing: ${String(err.stderr ?? err).split('\n')[0]})`);
+  }
+  const ms = {};
+  for (const [tag, label, profile] of variants) {
+    const arches = profile.architectures.map((a) => archByOci(a)?.name ?? a).join(',');
+    const r = JSON.parse(execFileSync(bin, ['31', arches, ...profile.syscalls.flatMap((rule) => rule.names)], { encoding: 'utf8' }));
+    ms[tag] = r.medianMs;
+    say(`  runc filter compile (libseccomp, as runc's init), ${label.replace(/, agent$/, '')}: ${r.instructions} instructions, ${r.medianMs.toFixed(1)} ms (${r.minMs.toFixed(1)}-${r.maxMs.toFixed(1)}), median of 31`);
+  }
+  if (ms.before) say(`  runc filter compile after/before: ${(ms.agent / ms.before).toFixed(2)}x`);
 }
 
 async function stopAgent(agent) {
