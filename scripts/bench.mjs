@@ -3,10 +3,10 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--notify-calls N] [--only heavy|realistic|exec|notify-loop|node-cost|agent|audit|args]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--exec-repeat N] [--notify-calls N] [--only heavy|realistic|exec|notify-loop|node-cost|agent|audit|args]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argOption, median, timeCommand } from './lib/bench-util.mjs';
@@ -106,20 +106,34 @@ for (const c of cases) {
 }
 if (!ONLY || ONLY === 'exec') {
   // execve is always notified, even under --known: what that costs a workload that execs often.
+  // One fork+exec is ~1 ms and varies with the machine's load, so the variants run interleaved,
+  // at least 5 times each, and the spread is printed with the median.
   const EXECS = Number(opt('exec-count', 10000));
+  const EXEC_REPEAT = Math.max(REPEAT, Number(opt('exec-repeat', 5)));
   const loop = sh(`i=0; while [ $i -lt ${EXECS} ]; do /bin/true; i=$((i+1)); done`);
   const known = join(work, 'exec.known.json');
   const execRec = join(work, 'exec.rec.json');
   timeIt([process.execPath, CLI, 'record', '-q', '-o', known, '--save-recording', execRec, '--', ...loop]);
-  const plain = measure(loop);
-  const nodeStart = measure([process.execPath, CLI, '--version']);
-  const knownRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', known, '--known-counts', execRec, '--', ...loop]);
-  const fullRun = measure([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--', ...loop]);
-  const per = (ms) => (((ms - nodeStart - plain) * 1000) / EXECS).toFixed(0);
-  console.log(`\nexec hand-over: sh loop running /bin/true ${EXECS.toLocaleString('en-US')} times`);
-  console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms   ${((plain * 1000) / EXECS).toFixed(0)} µs an iteration`);
-  console.log(`  record --known        ${knownRun.toFixed(0).padStart(8)} ms   /plain minus node start-up ${((knownRun - nodeStart) / plain).toFixed(2)}x   ≈ ${per(knownRun)} µs more an exec`);
-  console.log(`  record (everything)   ${fullRun.toFixed(0).padStart(8)} ms   /plain minus node start-up ${((fullRun - nodeStart) / plain).toFixed(2)}x   ≈ ${per(fullRun)} µs more an exec`);
+  const variants = [
+    ['plain', loop],
+    ['node start-up', [process.execPath, CLI, '--version']],
+    ['record (notify)', [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--source', 'notify', '--', ...loop]],
+    ['record --known', [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', known, '--known-counts', execRec, '--', ...loop]],
+  ];
+  const times = new Map(variants.map(([label]) => [label, []]));
+  for (let i = 0; i < EXEC_REPEAT; i++) for (const [label, argv] of variants) times.get(label).push(timeIt(argv));
+  const med = (label) => median(times.get(label));
+  const spread = (label) => `${Math.min(...times.get(label)).toFixed(0)}-${Math.max(...times.get(label)).toFixed(0)}`;
+  const plain = med('plain');
+  const nodeStart = med('node start-up');
+  const loads = loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`\nexec hand-over: sh loop running /bin/true ${EXECS.toLocaleString('en-US')} times; median of ${EXEC_REPEAT} (spread min-max), variants interleaved; load average ${loads}`);
+  console.log(`  plain                 ${plain.toFixed(0).padStart(8)} ms (${spread('plain')})   ${((plain * 1000) / EXECS).toFixed(0)} µs an iteration`);
+  for (const label of ['record (notify)', 'record --known']) {
+    const ms = med(label);
+    const net = ms - nodeStart;
+    console.log(`  ${label.padEnd(21)} ${ms.toFixed(0).padStart(8)} ms (${spread(label)})   /plain ${(ms / plain).toFixed(2)}x, minus node start-up (${nodeStart.toFixed(0)} ms) ${(net / plain).toFixed(2)}x   ≈ ${(((net - plain) * 1000) / EXECS).toFixed(0)} µs more an iteration`);
+  }
 }
 if (!ONLY || ONLY === 'notify-loop') {
   // Where a round trip goes: the loop of native/notify_session.c rebuilt with timers (scripts/lib/bench-notify.c).
