@@ -151,7 +151,7 @@ interface Addon {
   bpfRead(handle: BpfHandle, cgroup: bigint): BpfCgroupRead | null;
   bpfList(handle: BpfHandle): { cgroups: bigint[]; cgroupsFull: number };
   /** Splits bytes[start, end) into lines and reads auditd's common layouts; see native/audit_scan.c. Returns the lines described in out. */
-  auditScan(bytes: Buffer, start: number, end: number, out: Float64Array, state: Uint8Array): number;
+  auditScan(bytes: Buffer, start: number, end: number, out: Float64Array, state: Uint8Array, bulk?: Float64Array): number;
 }
 
 let addon: Addon | undefined;

@@ -13,6 +13,7 @@ import type { LossSummary } from './loss.js';
 import { LossTracker } from './loss.js';
 import type { SeccompRecord } from './parse.js';
 import type { StreamStats } from './stream.js';
+import type { ScanTally } from './scan.js';
 import { nativeAuditScan, ScanningSplitter } from './scan.js';
 import { AuditLineHandler } from './stream.js';
 import type { Denial } from './tally.js';
@@ -89,12 +90,24 @@ export async function importAudit(opts: ImportOptions): Promise<ImportResult> {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const oversized = () => handler.lineNo++;
   const scan = opts.legacyParser ? undefined : nativeAuditScan();
+  // Without a filter every log record counts alike, so the scanner may count them in C (scan.ts).
+  const noFilter = !opts.filter || (!opts.filter.pids && opts.filter.comm === undefined && opts.filter.exe === undefined);
+  const bulk: ScanTally | undefined = noFilter
+    ? {
+        loss,
+        add: (auditArch, nr, count) => tally.add(auditArch, nr, count),
+        span: (from, to) => {
+          if (from < first) first = from;
+          if (to > last) last = to;
+        },
+      }
+    : undefined;
   for (const [index, path] of opts.files.entries()) {
     handler.source = path;
     handler.lineNo = 0;
     const progress: ReadProgress | undefined = opts.onProgress && ((n) => opts.onProgress!(index, n, handler.stats.seccomp));
     const res = scan
-      ? await readFileInto(path, new ScanningSplitter(scan, handler, maxLineBytes, oversized), progress)
+      ? await readFileInto(path, new ScanningSplitter(scan, handler, maxLineBytes, oversized, bulk), progress)
       : await readFileLines(path, (line) => handler.line(line), maxLineBytes, oversized, progress);
     if (res.damaged) loss.noteDamaged(`${path}: ${res.damaged}`);
     // Files may come in any order (audit.log, audit.log.1, ...): serial continuity is checked within each.

@@ -90,6 +90,23 @@ export class LossTracker {
     this.fill(t, serial);
   }
 
+  /**
+   * For readers that count records in bulk (native/audit_scan.c): the serial
+   * node's stretch holds when none is missing below it, -1 without a stretch,
+   * -2 when serials are missing (then each record must come through noteSerial).
+   */
+  continuity(node: string): number {
+    const t = this.serials.get(node);
+    return !t ? -1 : t.missing.length ? -2 : t.high;
+  }
+
+  /** What noteSerial does for records that each carry the serial held or the next one, up to `high`, after continuity() gave -1 or a serial. */
+  continueTo(node: string, high: number): void {
+    const t = this.serials.get(node);
+    if (t) t.high = high;
+    else this.serials.set(node, { high, missing: [] });
+  }
+
   /** A record that arrived late fills its place in a missing range. */
   private fill(t: SerialTrack, serial: number): void {
     for (let i = t.missing.length - 1; i >= 0; i--) {

@@ -3,12 +3,20 @@
 // from the bytes; what it does not know comes back marked, and is decoded and
 // parsed by parse.ts as before. Without the native build, every line takes
 // the string parser (slower, same results).
+//
+// With a ScanTally (an import without --pid/--comm/--exe), the scanner counts
+// in C the lines whose whole effect is known without JS (log-action SECCOMP
+// records and other record types that continue the loss tracker's serials),
+// and hands back only the rest, in order: the per-record JS work (an object
+// and two handler calls per record) was, once profiled, the larger half of
+// an import.
 import type { SeccompRecord } from './seccomp-record.js';
 import { actionOf, decodeUntrusted } from './seccomp-record.js';
 import { parseAuditLine } from './parse.js';
 import { ByteLineSplitter } from './lines.js';
 import { nativeAddon } from '../native.js';
 import type { AuditLineHandler } from './stream.js';
+import type { LossTracker } from './loss.js';
 
 // One line's slot in the scanner's output (native/audit_scan.c, enum S_*).
 const S_KIND = 0;
@@ -28,7 +36,23 @@ const S_COMM_END = 13;
 const S_EXE_START = 14;
 const S_EXE_END = 15;
 const S_SAME = 16;
-const SLOT = 17;
+const S_SKIPPED = 17;
+const S_HIGH = 18;
+const SLOT = 19;
+// native/audit_scan.c B_*: the bulk counts.
+const B_HIGH = 0;
+const B_MAX_LINE = 1;
+const B_NEXT = 2;
+const B_TAIL = 3;
+const B_SECCOMP = 4;
+const B_OTHER = 5;
+const B_FIRST = 6;
+const B_LAST = 7;
+const B_ARCH = 8;
+const BULK_ARCHES = 4;
+const B_COUNTS = B_ARCH + BULK_ARCHES;
+const BULK_NRS = 1024;
+const BULK_SIZE = B_COUNTS + BULK_ARCHES * BULK_NRS;
 /** native/audit_scan.c STATE_SIZE. */
 const STATE_SIZE = 2 * (4 + 512);
 const S_TYPE_START = S_PID;
@@ -39,7 +63,17 @@ const K_OTHER = 2;
 /** Lines described per native call. */
 const BATCH_LINES = 4096;
 
-export type AuditScan = (bytes: Buffer, start: number, end: number, out: Float64Array, state: Uint8Array) => number;
+export type AuditScan = (bytes: Buffer, start: number, end: number, out: Float64Array, state: Uint8Array, bulk?: Float64Array) => number;
+
+/** Where records the scanner counted in bulk go: what the per-record path would have done for each. */
+export interface ScanTally {
+  /** The handler's loss tracker: told of the serials counted in bulk. */
+  loss: LossTracker;
+  /** count log-action SECCOMP records of (arch, nr). */
+  add(auditArch: number, nr: number, count: number): void;
+  /** The earliest and latest stamps (ms) among them. */
+  span(first: number, last: number): void;
+}
 
 /** The native scanner, or undefined when the native part is not built. */
 export function nativeAuditScan(): AuditScan | undefined {
@@ -67,8 +101,37 @@ export class ScanningSplitter extends ByteLineSplitter {
     private readonly handler: AuditLineHandler,
     maxLineBytes?: number,
     onOversized?: () => void,
+    /** When given, lines whose effect is known in C are counted there (see the header). */
+    private readonly tally?: ScanTally,
   ) {
-    super((bytes, start, end) => this.block(bytes, start, end, false), maxLineBytes, onOversized);
+    // A line the splitter hands over has lost one trailing CR, which the scanner drops itself: give it back (it is at `end`).
+    super((bytes, start, end) => this.block(bytes, start, bytes[end] === 0x0d ? end + 1 : end, false), maxLineBytes, onOversized);
+    if (tally) {
+      this.bulk = new Float64Array(BULK_SIZE);
+      this.clearBulk();
+    }
+  }
+
+  private readonly bulk?: Float64Array;
+
+  private clearBulk(): void {
+    const b = this.bulk!;
+    b.fill(0);
+    b.fill(-1, B_ARCH, B_ARCH + BULK_ARCHES);
+    b[B_FIRST] = Infinity;
+    b[B_LAST] = -Infinity;
+    b[B_MAX_LINE] = this.maxLineBytes;
+  }
+
+  /** Hands the bulk counts to the tally (they are kept in C's table until the end of the input). */
+  override end(): void {
+    super.end();
+    const b = this.bulk;
+    if (!b) return;
+    for (let a = 0; a < BULK_ARCHES && b[B_ARCH + a] !== -1; a++)
+      for (let nr = 0, at = B_COUNTS + a * BULK_NRS; nr < BULK_NRS; nr++) if (b[at + nr]) this.tally!.add(b[B_ARCH + a], nr, b[at + nr]);
+    if (b[B_FIRST] <= b[B_LAST]) this.tally!.span(b[B_FIRST], b[B_LAST]);
+    this.clearBulk();
   }
 
   override push(chunk: Buffer): void {
@@ -90,6 +153,7 @@ export class ScanningSplitter extends ByteLineSplitter {
       if (!counted) this.handler.parsed(parseAuditLine(''));
       return;
     }
+    if (counted && this.bulk) return this.bulkBlock(bytes, start, end);
     const out = this.out;
     while (start < end) {
       const n = this.scan(bytes, start, end, out, this.state);
@@ -105,6 +169,40 @@ export class ScanningSplitter extends ByteLineSplitter {
         this.line(bytes, o);
       }
       start = out[(n - 1) * SLOT + S_RAW_END] + 1;
+    }
+  }
+
+  /** block() with lines counted in C; the slots that come back are read in order, after the lines counted before each. */
+  private bulkBlock(bytes: Buffer, start: number, end: number): void {
+    const out = this.out;
+    const b = this.bulk!;
+    const { loss } = this.tally!;
+    const handler = this.handler;
+    while (start < end) {
+      b[B_HIGH] = loss.continuity('');
+      const n = this.scan(bytes, start, end, out, this.state, b);
+      const inBulk = b[B_SECCOMP] + b[B_OTHER];
+      this.stats.lines += inBulk;
+      handler.countedInBulk(b[B_SECCOMP], b[B_OTHER]);
+      for (let i = 0, o = 0; i < n; i++, o += SLOT) {
+        const skipped = out[o + S_SKIPPED];
+        if (skipped) {
+          handler.lineNo += skipped;
+          loss.continueTo('', out[o + S_HIGH]);
+        }
+        if (out[o + S_RAW_END] - out[o + S_START] > this.maxLineBytes) {
+          this.stats.oversized++;
+          this.onOversized?.();
+          continue;
+        }
+        this.stats.lines++;
+        this.line(bytes, o);
+      }
+      if (b[B_TAIL]) {
+        handler.lineNo += b[B_TAIL];
+        loss.continueTo('', b[B_HIGH]);
+      }
+      start = b[B_NEXT];
     }
   }
 

@@ -58,6 +58,13 @@ export class AuditLineHandler {
     this.audit(node, type, serial, time);
   }
 
+  /** Records a scanner counted in bulk (scan.ts): their counts only; the caller keeps lineNo and the loss tracker. */
+  countedInBulk(seccomp: number, other: number): void {
+    this.stats.lines += seccomp + other;
+    this.stats.seccomp += seccomp;
+    this.stats.otherAudit += other;
+  }
+
   private seccomp(r: SeccompRecord): void {
     this.stats.seccomp++;
     this.loss.noteSerial(r.node, 'SECCOMP', r.serial, r.time);
