@@ -28,7 +28,7 @@ export const CHUNK_CHARS = 256 * 1024;
 export type CompactionStep =
   /** The state is cut; nothing is written yet. */
   | 'cut'
-  /** Serialization yielded the event loop between two slices. */
+  /** Serialization yielded the event loop between two slices (a pause, or a chunk's write). */
   | 'slice'
   /** A chunk of the snapshot is in its temp file. */
   | 'chunk'
@@ -131,6 +131,7 @@ export class SnapshotCut {
     this.bytes += Buffer.byteLength(chunk);
     yield chunk;
     await this.onStep?.('chunk');
+    await this.onStep?.('slice');
     this.sliceStart = performance.now();
   }
 }
