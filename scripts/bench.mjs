@@ -120,6 +120,10 @@ if (!ONLY || ONLY === 'exec') {
     ['record (notify)', [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--source', 'notify', '--', ...loop]],
     ['record --known', [process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', known, '--known-counts', execRec, '--', ...loop]],
   ];
+  // How many round trips the hand-over costs under --known: the notifications of one run.
+  const knownRec = join(work, 'exec.known-run.rec.json');
+  timeIt([process.execPath, CLI, 'record', '-q', '-o', '/dev/null', '--known', known, '--known-counts', execRec, '--save-recording', knownRec, '--', ...loop]);
+  const knownNotifications = JSON.parse(readFileSync(knownRec, 'utf8')).stats.notifications;
   const times = new Map(variants.map(([label]) => [label, []]));
   for (let i = 0; i < EXEC_REPEAT; i++) for (const [label, argv] of variants) times.get(label).push(timeIt(argv));
   const med = (label) => median(times.get(label));
@@ -134,6 +138,7 @@ if (!ONLY || ONLY === 'exec') {
     const net = ms - nodeStart;
     console.log(`  ${label.padEnd(21)} ${ms.toFixed(0).padStart(8)} ms (${spread(label)})   /plain ${(ms / plain).toFixed(2)}x, minus node start-up (${nodeStart.toFixed(0)} ms) ${(net / plain).toFixed(2)}x   ≈ ${(((net - plain) * 1000) / EXECS).toFixed(0)} µs more an iteration`);
   }
+  console.log(`  record --known: ${knownNotifications.toLocaleString('en-US')} notifications for ${EXECS.toLocaleString('en-US')} execs (the hand-over: execve is always notified), one round trip each against ${((plain * 1000) / EXECS).toFixed(0)} µs an iteration`);
 }
 if (!ONLY || ONLY === 'notify-loop') {
   // Where a round trip goes: the loop of native/notify_session.c rebuilt with timers (scripts/lib/bench-notify.c).
