@@ -5,6 +5,7 @@
 // a running container, a restarted agent picking it up with the unseen
 // interval marked, a privileged container flagged, and a container's own
 // seccomp filter hiding what it denies (sys_enter runs after seccomp).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { ImageDetail } from '../src/agent/views.js';
@@ -96,6 +97,44 @@ t.test('two concurrent containers are kept apart; a container\'s own filter hide
   t.ok(names(da!).has('uname'), 'a: uname');
   t.notOk(names(db!).has('uname'), 'b: uname, denied by its own filter, is never seen (sys_enter runs after seccomp)');
   t.end();
+});
+
+// Before the cgroup watcher ~11% of such containers went unrecorded here (89% of 450 recorded), so
+// 30 runs with at most one miss failed the old code about 6 times in 7; now ~1 in 200 is missed
+// (the watcher's thread too late for a cgroup that lives ~30 ms under heavy load), one miss in 30
+// is tolerated for that, two are a failure.
+const SHORT_RUNS = 30;
+
+t.test(`${SHORT_RUNS} containers of \`busybox true\` (a few ms each, runtime state gone before a tick) are recorded, and the profile of one runs it again`, { skip, timeout: 240_000 }, async (t) => {
+  // The default batch interval: each container and its runc state (state.json lives ~5-15 ms here) are gone
+  // before the next tick; only the path its cgroup had when made names it. No annotations: each
+  // container is its own image (its id), so a container not attributed has no recording at all.
+  const agent = await startAgent({ args: ['--source', 'bpf', '--batch-interval', '1s', '--bpf-grace', '1s'] });
+  t.teardown(() => agent.kill9());
+  const ids: string[] = [];
+  for (let i = 0; i < SHORT_RUNS; i++) {
+    const r = await runAnnotated({ runtime: 'runc', args: ['true'], timeoutMs: 30_000 });
+    t.equal(r.code, 0, r.stderr);
+    ids.push(r.id);
+  }
+  const complete = (d: ImageDetail | undefined) => !!d && names(d).has('execve') && names(d).has('exit_group');
+  const missed: string[] = [];
+  const deadline = Date.now() + 10_000;
+  for (const id of ids) {
+    const d = await eventually(() => show(agent, id).catch(() => undefined), complete, Math.max(0, deadline - Date.now())).catch(() => undefined);
+    if (!complete(d)) missed.push(id);
+  }
+  t.ok(missed.length <= 1, `${SHORT_RUNS - missed.length} of ${SHORT_RUNS} short containers recorded with their workload's execve and exit_group (missed: ${missed.join(', ') || 'none'})`);
+  const recorded = ids.find((id) => !missed.includes(id))!;
+  const profile = join(agent.dir, 'short.json');
+  const out = await runCli(['recordings', 'profile', recorded, '--no-baseline', '--exact', '-o', profile, '--api-socket', agent.apiSocket]);
+  t.equal(out.code, 0, out.stderr);
+  const enforced = JSON.parse(readFileSync(profile, 'utf8')) as unknown;
+  const again = await runAnnotated({ runtime: 'runc', args: ['true'], seccomp: enforced, timeoutMs: 30_000 });
+  t.equal(again.code, 0, `the recorded profile (exactly what was seen, no baseline) runs the container again: ${again.stderr}`);
+  const other = await runAnnotated({ runtime: 'runc', args: ['id'], seccomp: enforced, timeoutMs: 30_000 });
+  t.not(other.code, 0, 'and it is no allow-all: `id`, never recorded for it, fails under it');
+  t.equal(await agent.stop(), 0);
 });
 
 t.test('a privileged container is recorded and its profile says it applies only once unprivileged', { skip, timeout: 90_000 }, async (t) => {

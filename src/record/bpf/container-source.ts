@@ -4,8 +4,10 @@
 // hands each container's new calls (cumulative kernel counts minus what was
 // handed before) to the sink, ignores and forgets cgroups that belong to no
 // container after a grace period, and ends a container when its cgroups are
-// empty (last read, then forget). Nothing waits on the agent: stopping or
-// killing it only detaches the programs.
+// empty (last read, then forget). Every cgroup is named as it is made (inotify
+// on the v2 tree), so a container gone before any tick, its runtime state with
+// it, is still attributed to the container its cgroup's path names. Nothing
+// waits on the agent: stopping or killing it only detaches the programs.
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ContainerSink, ContainerSource, MetricFamily, Phase } from '../container-source.js';
@@ -14,6 +16,8 @@ import { RuntimeContainers } from '../audit/runtime-state.js';
 import type { RawEntry } from '../native.js';
 import { nameEntries } from '../observations.js';
 import { cgroup2Root, cgroupId, isPopulated } from './cgroup2.js';
+import type { CgroupName, CgroupWatchThread } from './cgroup-watch.js';
+import { startCgroupWatchThread } from './cgroup-watch.js';
 import type { NodeContainer } from './containers.js';
 import { bundleIsPrivileged, nodeContainers, readContainer, walkCgroups } from './containers.js';
 import { StateWatcher } from './state-watch.js';
@@ -41,6 +45,9 @@ interface Cgroup {
   argsDropped: number;
 }
 
+/** How many creation-time names are kept for cgroups not yet mapped. */
+const MAX_NAMES = 4096;
+
 interface Tracked {
   id: string;
   runtime: string;
@@ -66,10 +73,13 @@ export class BpfContainerSource implements ContainerSource {
   private readonly runtimes: RuntimeContainers;
   private readonly graceMs: number;
   private readonly warnedArch = new Set<number>();
-  private readonly stats = { recorded: 0, cgroupsFull: 0, argsDropped: 0, outOfRange: 0, calls: 0, foreign: 0, vanished: 0, ignoreFailed: 0 };
+  private readonly stats = { recorded: 0, cgroupsFull: 0, argsDropped: 0, outOfRange: 0, calls: 0, foreign: 0, vanished: 0, ignoreFailed: 0, namedAfterExit: 0 };
   /** cgroupsFull grew: containers found in the next ticks may have lost their first calls. */
   private fullUntil = 0;
   private watcher: StateWatcher | undefined;
+  private cgroupWatch: CgroupWatchThread | undefined;
+  /** Cgroups made while the agent runs, by id, named when made (bounded: oldest first out). */
+  private readonly names = new Map<bigint, CgroupName>();
   private readonly pending = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: BpfContainerSourceOptions = {}) {
@@ -102,6 +112,31 @@ export class BpfContainerSource implements ContainerSource {
     for (const id of this.programs.list().cgroups) if (this.ignored.has(id)) this.programs.forget(id);
     this.watcher = new StateWatcher(this.opts.stateRoots ?? DEFAULT_STATE_ROOTS, (dir, runtime) => this.onNewState(dir, runtime, Date.now()));
     this.watcher.refresh();
+    this.cgroupWatch = await startCgroupWatchThread(this.root, this.opts.stateRoots, (n) => this.onNewCgroup(n), (watched) =>
+      this.log.warn({ watched }, 'too many cgroups to watch them all: a container under the others that ends within a tick, its runtime state with it, may go unrecorded'),
+    );
+  }
+
+  /**
+   * A cgroup was made: note its path and the container it names while the
+   * runtime's state still exists. It is mapped later (tick, state watcher),
+   * with the container's bundle when its state can be read; the name only
+   * decides when the cgroup is gone before that.
+   */
+  private onNewCgroup(name: CgroupName): void {
+    const { id, dir } = name;
+    if (!this.programs || this.byCgroup.has(id) || this.ignored.has(id)) return;
+    const owner = this.ownerByPath(dir);
+    if (owner) return this.mapCgroup(owner, id, dir);
+    this.names.delete(id);
+    this.names.set(id, name);
+    while (this.names.size > MAX_NAMES) this.names.delete(this.names.keys().next().value as bigint);
+  }
+
+  /** The id a cgroup directory had when made, once it is gone. */
+  private idOfGoneDir(dir: string): bigint | undefined {
+    for (const [id, n] of this.names) if (n.dir === dir) return id;
+    return undefined;
   }
 
   /**
@@ -144,6 +179,7 @@ export class BpfContainerSource implements ContainerSource {
     t.cgroups.set(id, { dir, last: new Map(), outOfRange: 0, argsDropped: 0 });
     this.byCgroup.set(id, t);
     this.unknown.delete(id);
+    this.names.delete(id);
     if (this.ignored.delete(id)) this.programs!.ignore(id, false);
   }
 
@@ -162,7 +198,9 @@ export class BpfContainerSource implements ContainerSource {
       try {
         dirs.push([cgroupId(dir), dir]);
       } catch {
-        /* gone already */
+        // Gone already: the id it had when it was made, if the cgroup watcher saw that.
+        const id = this.idOfGoneDir(dir);
+        if (id !== undefined) dirs.push([id, dir]);
       }
     }
     if (!dirs.length && c.pid) {
@@ -219,6 +257,14 @@ export class BpfContainerSource implements ContainerSource {
         if (c.cgroupDirs.some((d) => this.isUnknownDir(d))) this.track(c, false);
       } else for (const d of c.cgroupDirs) if (this.isUnknownDir(d)) this.mapCgroup(t, cgroupId(d), d);
     }
+    // Gone, its runtime's state with it, before the container could be found: named by the path it was made with.
+    for (const id of [...this.unknown.keys()]) {
+      const name = this.names.get(id);
+      if (!name?.containerId || existsSync(name.dir)) continue;
+      const t = this.tracked.get(name.containerId);
+      if (t) this.mapCgroup(t, id, name.dir);
+      else if (this.track({ id: name.containerId, runtime: name.runtime ?? 'unknown', stateDir: '', running: false, cgroupDirs: [name.dir] }, false)) this.stats.namedAfterExit++;
+    }
     const overdue = [...this.unknown].filter(([, since]) => now - since >= this.graceMs).map(([id]) => id);
     if (!overdue.length) return;
     const paths = walkCgroups(this.root);
@@ -230,6 +276,7 @@ export class BpfContainerSource implements ContainerSource {
         this.log.debug({ cgroup: String(id) }, 'a recorded cgroup went away before any container could be found for it');
         this.programs!.forget(id);
         this.unknown.delete(id);
+        this.names.delete(id);
         continue;
       }
       const owner = this.ownerByPath(dir);
@@ -241,6 +288,7 @@ export class BpfContainerSource implements ContainerSource {
         this.stats.foreign++;
         this.log.debug({ cgroup: dir }, 'not a container: ignored');
         this.unknown.delete(id);
+        this.names.delete(id);
         this.ignore(id);
         this.programs!.forget(id);
       }
@@ -306,6 +354,7 @@ export class BpfContainerSource implements ContainerSource {
 
   async stop(): Promise<void> {
     this.watcher?.close();
+    await this.cgroupWatch?.close();
     for (const timer of this.pending) clearTimeout(timer);
     this.pending.clear();
     if (!this.programs) return;
@@ -326,6 +375,7 @@ export class BpfContainerSource implements ContainerSource {
       m('ignored_cgroups', 'Cgroups of the node itself the programs skip.', 'gauge', this.ignored.size),
       m('foreign_cgroups_total', 'Cgroups recorded, found to be no container after the grace period, then ignored.', 'counter', s.foreign),
       m('vanished_cgroups_total', 'Recorded cgroups gone before any container could be found for them.', 'counter', s.vanished),
+      m('named_after_exit_total', 'Containers gone, runtime state and all, before a tick, attributed by the cgroup path seen when it was made.', 'counter', s.namedAfterExit),
     ];
   }
 }
