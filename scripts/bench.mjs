@@ -3,7 +3,7 @@
 // against strace -f, measured in this one process, same machine, same moment.
 // Not a test: it prints figures; nothing here asserts a time.
 //
-//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--exec-repeat N] [--notify-calls N] [--only heavy|realistic|exec|notify-loop|node-cost|agent|audit|args]
+//   node scripts/bench.mjs [--repeat N] [--heavy-count N] [--audit-size-mb N] [--audit-rss-size-mb N] [--exec-count N] [--exec-repeat N] [--notify-calls N] [--only heavy|realistic|exec|notify-loop|node-cost|agent|bpf-short|audit|args]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -179,6 +179,16 @@ if (!ONLY || ONLY === 'agent') {
     console.log('');
     await benchAgent({ repeat: REPEAT });
   } else console.log('\nagent benchmark skipped: it runs containers and needs root');
+}
+if (!ONLY || ONLY === 'bpf-short') {
+  const { shortContainersSkipReason, shortContainers } = await import('./bpf-short-containers.mjs');
+  const why = shortContainersSkipReason('runc');
+  console.log('');
+  if (why) console.log(`bpf short containers skipped: ${why}`);
+  else {
+    console.log('bpf agent, short containers: runc containers of `busybox true`, each its own image, one after another');
+    await shortContainers({ count: 50, runtime: 'runc' });
+  }
 }
 if (!ONLY || ONLY === 'args') {
   const { benchArgs } = await import('./bench-args.mjs');
