@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Logger } from 'pino';
 import { RecorderError } from '../errors.js';
-import { ARG_LEVELS } from '../profile/arg-rules.js';
+import { ARG_LEVELS } from '../profile/arg-levels.js';
 import { createLogger } from './logging.js';
 
 export interface CommonOptions {

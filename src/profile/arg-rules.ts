@@ -12,8 +12,9 @@ import type { Condition, Rule } from './model.js';
 import { conditionListsEqual } from './model.js';
 import type { Observation } from './recording.js';
 
-export type ArgLevel = 'off' | 'safe' | 'strict';
-export const ARG_LEVELS: readonly ArgLevel[] = ['off', 'safe', 'strict'];
+import type { ArgLevel } from './arg-levels.js';
+export type { ArgLevel } from './arg-levels.js';
+export { ARG_LEVELS } from './arg-levels.js';
 
 /** How a recorded value becomes a condition: equal, or equal under a mask (flag words). */
 type Compare = { op: 'eq' } | { op: 'masked'; mask: bigint };
