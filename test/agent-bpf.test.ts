@@ -18,6 +18,7 @@ import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { runCrunInOwnCgroup } from './helpers/crun-v2.js';
 import { hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const ARCH = nativeArchName();
 const skip = containerSkipReason('runc') || bpfUnavailableReason() || false;
@@ -100,9 +101,9 @@ t.test('two concurrent containers are kept apart; a container\'s own filter hide
 });
 
 // Before the cgroup watcher ~11% of such containers went unrecorded here (89% of 450 recorded), so
-// 30 runs with at most one miss failed the old code about 6 times in 7; now ~1 in 200 is missed
-// (the watcher's thread too late for a cgroup that lives ~30 ms under heavy load), one miss in 30
-// is tolerated for that, two are a failure.
+// the old code missed 7-14 of these 30 in each of 3 runs; now ~1 in 200 is missed (the watcher's
+// thread too late for a cgroup that lives ~30 ms under heavy load). Up to 3 misses in 30 are
+// tolerated for that (a 1-in-200 rate makes 4 a one-in-a-million event), 4 are a failure.
 const SHORT_RUNS = 30;
 
 t.test(`${SHORT_RUNS} containers of \`busybox true\` (a few ms each, runtime state gone before a tick) are recorded, and the profile of one runs it again`, { skip, timeout: 240_000 }, async (t) => {
@@ -124,7 +125,7 @@ t.test(`${SHORT_RUNS} containers of \`busybox true\` (a few ms each, runtime sta
     const d = await eventually(() => show(agent, id).catch(() => undefined), complete, Math.max(0, deadline - Date.now())).catch(() => undefined);
     if (!complete(d)) missed.push(id);
   }
-  t.ok(missed.length <= 1, `${SHORT_RUNS - missed.length} of ${SHORT_RUNS} short containers recorded with their workload's execve and exit_group (missed: ${missed.join(', ') || 'none'})`);
+  t.ok(missed.length <= 3, `${SHORT_RUNS - missed.length} of ${SHORT_RUNS} short containers recorded with their workload's execve and exit_group (missed: ${missed.join(', ') || 'none'})`);
   const recorded = ids.find((id) => !missed.includes(id))!;
   const profile = join(agent.dir, 'short.json');
   const out = await runCli(['recordings', 'profile', recorded, '--no-baseline', '--exact', '-o', profile, '--api-socket', agent.apiSocket]);
@@ -182,18 +183,19 @@ t.test('kill -9 of the agent leaves a running container unharmed; a restarted ag
   t.equal(await second.stop(), 0);
 });
 
-const asNobody = process.getuid?.() !== 0 ? 'needs root to switch to nobody' : !hasCommand('setpriv') ? 'setpriv is missing (util-linux)' : false;
+const asNobody = cannotSwitchUser();
 
 t.test('where the programs cannot load (nobody): --source bpf fails with one line, auto falls back to notify and says why', { skip: asNobody, timeout: 60_000 }, async (t) => {
   const dir = sharedTempDir('sr-agent-nobody-');
-  const opts = { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { PATH: process.env.PATH, HOME: dir } };
+  const opts = { prefix: asUser(), env: { PATH: process.env.PATH, HOME: dir } };
   const where = ['--state-dir', join(dir, 'state'), '--socket', join(dir, 'run', 'notify.sock'), '--api-socket', join(dir, 'run', 'api.sock')];
   const bpf = await runCli(['agent', '--source', 'bpf', ...where], opts);
   t.equal(bpf.code, 1);
   t.match(bpf.stderr, /^error: the bpf source cannot run here: .*(root|CAP_BPF).*$/m, 'one line naming what is missing');
-  t.notMatch(bpf.stderr, /^\s+at .*agent/m, 'no stack trace');
+  t.notMatch(bpf.stderr, /^\s+at /m, 'no stack trace');
   const auto = await runCli(['agent', ...where], { ...opts, onSpawn: (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 3000) });
   t.equal(auto.code, 0, auto.stderr);
   t.match(auto.stderr, /the bpf source cannot run here; recording containers through notify/);
   t.match(auto.stderr, /"source":"notify"/);
+  t.notMatch(auto.stderr, /^\s+at /m, 'no stack trace');
 });

@@ -20,6 +20,7 @@ import type { AgentProcess } from './helpers/agent-process.js';
 import { startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { asUser } from './helpers/as-user.js';
 
 const quiet = pino({ level: 'silent' });
 const native = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
@@ -168,17 +169,17 @@ t.test('without --baseline-dir only "default" and "none" exist; a bad --baseline
   t.match(bad.stderr, /^error: --baseline-dir \/nonexistent-dir: cannot read it \(ENOENT\)/m);
 });
 
-const asUser = hasCommand('setpriv') ? false : 'setpriv (util-linux) is missing: cannot run a client as another user';
+const noSetpriv = hasCommand('setpriv') ? false : 'setpriv (util-linux) is missing: cannot run a client as another user';
 
 /** An HTTP request on the API socket from a process running as uid:gid (setpriv), as "STATUS BODY". */
 function requestAs(uid: number, socket: string, method: string, path: string): string {
   const script = `const r=require('http').request({socketPath:process.argv[1],method:process.argv[2],path:process.argv[3]},(res)=>{let b='';res.on('data',(d)=>b+=d);res.on('end',()=>{console.log(res.statusCode+' '+b.replace(/\\s+/g,' '));});});r.on('error',(e)=>console.log('ERR '+e.code));r.end();`;
-  return execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, '-e', script, socket, method, path], { encoding: 'utf8', timeout: 20_000 }).trim();
+  return execFileSync(asUser(uid)[0], [...asUser(uid).slice(1), process.execPath, '-e', script, socket, method, path], { encoding: 'utf8', timeout: 20_000 }).trim();
 }
 
 const metricValue = (text: string, re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
 
-t.test('the API: root has it all, the configured reader may GET metrics/list/show only, anyone else is refused', { skip: native || asUser }, async (t) => {
+t.test('the API: root has it all, the configured reader may GET metrics/list/show only, anyone else is refused', { skip: native || noSetpriv }, async (t) => {
   const agent = await seededAgent(['--api-reader-uid', '65534']);
   t.teardown(() => agent.kill9());
   t.equal(statSync(agent.apiSocket).mode & 0o777, 0o666, 'reachable: SO_PEERCRED decides');
@@ -199,7 +200,7 @@ t.test('the API: root has it all, the configured reader may GET metrics/list/sho
   t.equal(metricValue(metrics, /^seccomp_recorder_api_refused_total\{reason="read-only"\} (\d+)$/m), 4, 'refused reader requests counted');
 });
 
-t.test('the API without a reader: a non-root peer is refused even when the socket is opened up', { skip: native || asUser }, async (t) => {
+t.test('the API without a reader: a non-root peer is refused even when the socket is opened up', { skip: native || noSetpriv }, async (t) => {
   const agent = await seededAgent();
   t.teardown(() => agent.kill9());
   t.equal(statSync(agent.apiSocket).mode & 0o777, 0o600);
@@ -211,7 +212,7 @@ t.test('the API without a reader: a non-root peer is refused even when the socke
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is missing: cannot build test/fixtures/agent-client.c';
 
-t.test('the runtime socket serves root peers only; others are dropped as peer-not-root', { skip: native || asUser || noGcc }, async (t) => {
+t.test('the runtime socket serves root peers only; others are dropped as peer-not-root', { skip: native || noSetpriv || noGcc }, async (t) => {
   const bin = fixture('agent-client', ['-lseccomp']);
   const agent = await seededAgent();
   t.teardown(() => agent.kill9());
@@ -221,7 +222,7 @@ t.test('the runtime socket serves root peers only; others are dropped as peer-no
   const hold = join(sharedTempDir(), 'never');
   let code = 0;
   try {
-    execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', bin, agent.socket, 'good', 'nobody-1', 'evil/app:1', '1', hold], { stdio: 'pipe', timeout: 20_000 });
+    execFileSync(asUser()[0], [...asUser().slice(1), bin, agent.socket, 'good', 'nobody-1', 'evil/app:1', '1', hold], { stdio: 'pipe', timeout: 20_000 });
   } catch (err) {
     code = (err as { status: number }).status;
   }

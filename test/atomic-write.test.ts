@@ -12,7 +12,7 @@ import { JournalWriter } from '../src/agent/journal.js';
 import { InputError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { runCli } from './helpers/cli.js';
-import { hasCommand } from './helpers/fixtures.js';
+import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sr-aw-'));
 
@@ -87,7 +87,7 @@ t.test('a symlink that cannot be followed is an error naming it, and the link is
   t.same(readdirSync(dir).sort(), ['dangling.json', 'loop-a', 'loop-b'], 'no temp file left');
 });
 
-const asNobody = process.getuid?.() === 0 ? (hasCommand('setpriv') ? false : 'setpriv is missing (util-linux)') : 'needs root to switch to nobody';
+const asNobody = cannotSwitchUser();
 const DIST_WRITER = fileURLToPath(new URL('../dist/util/atomic-write.js', import.meta.url));
 
 t.test('EACCES while following a link (as nobody): an error, not a rename over the link', { skip: asNobody }, async (t) => {
@@ -99,7 +99,7 @@ t.test('EACCES while following a link (as nobody): an error, not a rename over t
   symlinkSync('private/real.json', link);
   const script = `import { writeFileAtomic } from ${JSON.stringify(DIST_WRITER)};\ntry { await writeFileAtomic(${JSON.stringify(link)}, 'new'); console.log('written'); } catch (e) { console.log(e.message); process.exitCode = 3; }`;
   // env -i: tap's process hooks would follow the child in, and fail as nobody.
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', '-i', `PATH=${process.env.PATH}`, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir });
+  const r = spawnSync(asUser()[0], [...asUser().slice(1), '-i', `PATH=${process.env.PATH}`, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir });
   t.equal(r.status, 3, r.stdout + r.stderr);
   t.match(r.stdout, link);
   t.match(r.stdout, /EACCES/);

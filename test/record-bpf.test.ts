@@ -11,6 +11,7 @@ import { parseRecording } from '../src/profile/recording.js';
 import { bpfUnavailableReason } from '../src/record/sources.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
 const noBpf = bpfUnavailableReason() ?? false;
@@ -105,10 +106,10 @@ t.test('where the kernel refuses the programs: --source bpf names why, --source 
   t.ok(allowedNames(out).includes('getrusage'), 'and recorded the command');
 });
 
-const asNobody = process.getuid?.() === 0 ? (hasCommand('setpriv') ? false : 'setpriv is missing (util-linux)') : 'needs root to switch to nobody';
+const asNobody = cannotSwitchUser();
 t.test('as an ordinary user: --source bpf says it needs privileges, auto uses notify', { skip: noGcc || asNobody }, async (t) => {
   const dir = sharedTempDir();
-  const opts = { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { PATH: process.env.PATH, HOME: dir } };
+  const opts = { prefix: asUser(), env: { PATH: process.env.PATH, HOME: dir } };
   const bad = await runCli(['record', '--source', 'bpf', '-o', join(dir, 'a.json'), '--', 'true'], opts);
   t.equal(bad.code, 1);
   t.match(bad.stderr, /^error: the bpf source cannot run here: .*needs root/m);
@@ -140,6 +141,6 @@ t.test('doctor says whether the bpf source works here, and why not', { skip: asN
   if (noBpf) t.equal(asRoot?.ok, false, `not available here: ${asRoot?.detail}`);
   else t.match(asRoot, { ok: true, detail: /programs load and attach .*cgroup v2 at \/sys\/fs\/cgroup/ });
   const dir = sharedTempDir();
-  const nobody = await runCli(['doctor', '--json'], { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], env: { PATH: process.env.PATH, HOME: dir } });
+  const nobody = await runCli(['doctor', '--json'], { prefix: asUser(), env: { PATH: process.env.PATH, HOME: dir } });
   t.match(check(nobody.stdout), { ok: false, detail: /needs root \(CAP_SYS_ADMIN, or CAP_BPF \+ CAP_PERFMON/ }, 'an ordinary user is told what is missing');
 });

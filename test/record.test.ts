@@ -9,6 +9,7 @@ import { runCli } from './helpers/cli.js';
 import { allCompatSkip, COMPAT_CASES } from './helpers/compat.js';
 import { bpfUnavailableReason } from '../src/record/sources.js';
 import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
 
@@ -156,13 +157,13 @@ for (const source of SOURCES) {
   });
 }
 
-const asNobody = process.getuid?.() === 0 ? (hasCommand('setpriv') ? false : 'setpriv is missing (util-linux)') : 'needs root to switch to nobody';
+const asNobody = cannotSwitchUser();
 t.test('works as an ordinary user (no capabilities: no_new_privs + user-notify)', { skip: noGcc || asNobody }, async (t) => {
   const bin = fixture('syscalls');
   const dir = sharedTempDir();
   const out = join(dir, 'p.json');
   const r = await runCli(['record', '-q', '-o', out, '--', bin, '--print-nnp'], {
-    prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'],
+    prefix: asUser(),
     // tap's process tracking (NODE_OPTIONS) would write into .tap/ as nobody
     env: { PATH: process.env.PATH, HOME: dir },
   });

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli.js';
 import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
-const asNobody = process.getuid?.() === 0 ? (hasCommand('setpriv') ? false : 'setpriv is missing (util-linux)') : 'needs root to switch to nobody';
-const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+const asNobody = cannotSwitchUser();
+const NOBODY = asUser();
 const CONTAINERS_DEFAULT = '/usr/share/containers/seccomp.json';
 
 interface Profiles {
