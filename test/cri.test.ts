@@ -136,7 +136,9 @@ t.test('Pods through containerd\'s CRI', { skip, timeout: 240_000 }, async (t) =
     await agent.waitForLog((l) => l.msg === 'container finished' && l.container === run.sandboxId, 30_000);
     const sandbox = await eventually(() => present(agent, SANDBOX_IMAGE), (v) => !!v && v.liveContainers === 0, 30_000);
     t.ok(names(sandbox!).has('pause'), 'the pause container is recorded apart');
-    t.same(groups(sandbox!), [{ namespace: 'jobs', name: undefined, pods: ['batch-0'] }]);
+    // A node agent records every container it sees: the previous subtest's sandboxes, torn down as this agent
+    // started, may add their own group under the same pause image; this Pod's sandbox must be there.
+    t.ok(groups(sandbox!).some((g) => g.namespace === 'jobs' && g.name === undefined && g.pods?.length === 1 && g.pods[0] === 'batch-0'), `the sandbox attributed to its Pod and namespace: ${JSON.stringify(groups(sandbox!))}`);
     t.equal(await agent.stop(), 0);
   });
 });
