@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import t from 'tap';
 import { abiFact, describeAbi, probeCompatAbis } from '../src/record/abi-probe.js';
 import { REPO, runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const skip = process.arch !== 'x64' ? `compat ABIs exist only on x86_64 (this machine: ${process.arch})` : !hasCommand('gcc') ? 'gcc is not installed (apt-get install gcc)' : false;
 
 /** The developers' wrapper, compiled once for this file. */
 function noIa32(): string {
-  const out = join(sharedTempDir('sr-no-ia32-'), 'no-ia32');
+  const out = join(sharedTempDir('no-ia32'), 'no-ia32');
   execFileSync('gcc', ['-O2', '-o', out, join(REPO, 'scripts/no-ia32.c')], { stdio: 'pipe' });
   return out;
 }

@@ -17,7 +17,8 @@ import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { runCrunInOwnCgroup } from './helpers/crun-v2.js';
-import { hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const ARCH = nativeArchName();
@@ -33,10 +34,10 @@ const names = (d: ImageDetail) => new Set(d.calls.map((o) => o.syscall));
 const finished = (agent: AgentProcess, container: string) => agent.waitForLog((l) => l.msg === 'container finished' && l.container === container, 15_000);
 
 t.test('runc: attributed to its annotated image, runtime start-up apart, flushed when its cgroup empties', { skip, timeout: 90_000 }, async (t) => {
-  const agent = await startAgent({ args: AGENT_ARGS });
+  const agent = await startAgent({ t, args: AGENT_ARGS });
   t.teardown(() => agent.kill9());
   const image = 'registry.example/bpf-runc:1.0';
-  const run = await runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'echo hello; sync; sleep 1'], annotations: criAnnotations(image, 'app', 'prod'), timeoutMs: 30_000 });
+  const run = await runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', 'echo hello; sync; sleep 1'], annotations: criAnnotations(image, 'app', 'prod'), timeoutMs: 30_000 });
   t.equal(run.code, 0, run.stderr);
   t.equal(run.stdout, 'hello\n', 'the container ran as without the agent');
   // Flushed on its own: the agent keeps running, the cgroup is empty.
@@ -58,10 +59,10 @@ t.test('runc: attributed to its annotated image, runtime start-up apart, flushed
 });
 
 t.test('crun (own cgroup v2, as on a v2 node): attributed, runtime start-up apart, flushed', { skip: crunSkip, timeout: 90_000 }, async (t) => {
-  const agent = await startAgent({ args: AGENT_ARGS });
+  const agent = await startAgent({ t, args: AGENT_ARGS });
   t.teardown(() => agent.kill9());
   const image = 'registry.example/bpf-crun:2.0';
-  const run = await runCrunInOwnCgroup({ args: ['sh', '-c', 'echo hi-crun; sync; sleep 1'], annotations: criAnnotations(image, 'web', 'prod') });
+  const run = await runCrunInOwnCgroup({ t, args: ['sh', '-c', 'echo hi-crun; sync; sleep 1'], annotations: criAnnotations(image, 'web', 'prod') });
   t.equal(run.code, 0, run.stderr);
   t.equal(run.stdout, 'hi-crun\n');
   const line = await finished(agent, run.id);
@@ -77,14 +78,14 @@ t.test('crun (own cgroup v2, as on a v2 node): attributed, runtime start-up apar
 });
 
 t.test('two concurrent containers are kept apart; a container\'s own filter hides what it denies', { skip, timeout: 90_000 }, async (t) => {
-  const agent = await startAgent({ args: AGENT_ARGS });
+  const agent = await startAgent({ t, args: AGENT_ARGS });
   t.teardown(() => agent.kill9());
   const [a, b] = ['registry.example/apart-a:1', 'registry.example/apart-b:1'];
   // sync and uname in a; nproc (sched_getaffinity) in b, and uname, which b's own filter denies.
   const ownFilter = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['uname'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
   const [ra, rb] = await Promise.all([
-    runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'sleep 1; sync; uname >/dev/null; sleep 1'], annotations: criAnnotations(a, 'a'), timeoutMs: 30_000 }),
-    runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'sleep 1; nproc; uname >/dev/null 2>&1; sleep 1'], seccomp: ownFilter, annotations: criAnnotations(b, 'b'), timeoutMs: 30_000 }),
+    runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', 'sleep 1; sync; uname >/dev/null; sleep 1'], annotations: criAnnotations(a, 'a'), timeoutMs: 30_000 }),
+    runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', 'sleep 1; nproc; uname >/dev/null 2>&1; sleep 1'], seccomp: ownFilter, annotations: criAnnotations(b, 'b'), timeoutMs: 30_000 }),
   ]);
   t.equal(ra.code, 0, ra.stderr);
   t.equal(rb.code, 0, rb.stderr);
@@ -139,10 +140,10 @@ t.test(`${SHORT_RUNS} containers of \`busybox true\` (a few ms each, runtime sta
 });
 
 t.test('a privileged container is recorded and its profile says it applies only once unprivileged', { skip, timeout: 90_000 }, async (t) => {
-  const agent = await startAgent({ args: AGENT_ARGS });
+  const agent = await startAgent({ t, args: AGENT_ARGS });
   t.teardown(() => agent.kill9());
   const image = 'registry.example/privileged:1';
-  const run = await runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'sync; sleep 1'], annotations: criAnnotations(image, 'p'), privileged: true, timeoutMs: 30_000 });
+  const run = await runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', 'sync; sleep 1'], annotations: criAnnotations(image, 'p'), privileged: true, timeoutMs: 30_000 });
   t.equal(run.code, 0, run.stderr);
   await finished(agent, run.id);
   const d = await eventually(() => show(agent, image).catch(() => undefined), (v) => !!v && v.notifications > 0);
@@ -157,12 +158,12 @@ t.test('a privileged container is recorded and its profile says it applies only 
 });
 
 t.test('kill -9 of the agent leaves a running container unharmed; a restarted agent picks it up and marks what it did not see', { skip, timeout: 120_000 }, async (t) => {
-  const first = await startAgent({ args: AGENT_ARGS });
+  const first = await startAgent({ t, args: AGENT_ARGS });
   t.teardown(() => first.kill9());
   const image = 'registry.example/survivor:1';
   const script = 'i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); sleep 0.1; done; sync';
   const expected = Array.from({ length: 40 }, (_, i) => `line${i}\n`).join('');
-  const running = runAnnotated({ runtime: 'runc', args: ['sh', '-c', script], annotations: criAnnotations(image, 's'), timeoutMs: 60_000 });
+  const running = runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', script], annotations: criAnnotations(image, 's'), timeoutMs: 60_000 });
   await eventually(() => first.json<{ live: { container?: string; image?: string }[] }>('GET', '/v1/recordings'), (v) => v.live.some((l) => l.image === image));
   await first.kill9();
   await new Promise((r) => setTimeout(r, 500));
@@ -186,7 +187,7 @@ t.test('kill -9 of the agent leaves a running container unharmed; a restarted ag
 const asNobody = cannotSwitchUser();
 
 t.test('where the programs cannot load (nobody): --source bpf fails with one line, auto falls back to notify and says why', { skip: asNobody, timeout: 60_000 }, async (t) => {
-  const dir = sharedTempDir('sr-agent-nobody-');
+  const dir = sharedTempDir('agent-nobody', t);
   const opts = { prefix: asUser(), env: { PATH: process.env.PATH, HOME: dir } };
   const where = ['--state-dir', join(dir, 'state'), '--socket', join(dir, 'run', 'notify.sock'), '--api-socket', join(dir, 'run', 'api.sock')];
   const bpf = await runCli(['agent', '--source', 'bpf', ...where], opts);

@@ -1,8 +1,7 @@
 // The agent's security boundaries: what a container's runtime message, an
 // API request or a socket path can make the agent do as root (issue 15).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import pino from 'pino';
@@ -19,7 +18,8 @@ import { parseStateMessage } from '../src/record/notify/state-message.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir, tempDir } from './helpers/tmp.js';
 import { asUser } from './helpers/as-user.js';
 
 const quiet = pino({ level: 'silent' });
@@ -32,7 +32,7 @@ async function seededAgent(args: string[] = [], records: JournalRecord[] = [
   { k: 'container', at, container: 'a1', image: APP, source: 'cri-annotations', runtime: 'runc', uncovered: ['write'], namespace: 'shop', name: 'web' },
   { k: 'calls', at, container: 'a1', image: APP, runtime: 'runc', phase: 'workload', namespace: 'shop', name: 'web', calls: [{ arch: 'x86_64', syscall: 'read', nr: 0, count: 1 }] },
 ]): Promise<AgentProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-agent-sec-'));
+  const dir = tempDir('agent-sec');
   chmodSync(dir, 0o711); // others may pass through (the sockets decide), as under /run
   mkdirSync(join(dir, 'state'));
   const store = await RecordingStore.open(join(dir, 'state'), quiet);
@@ -73,8 +73,7 @@ const idleApi: AgentApi = {
 };
 
 t.test('a socket directory others can write is refused and never re-moded; a fresh one is made 0700', async (t) => {
-  const work = mkdtempSync(join(tmpdir(), 'sr-sockdir-'));
-  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const work = tempDir('sockdir', t);
   // A /tmp of our own (1777), a group-writable one, and one owned by nobody.
   const sticky = join(work, 'tmp');
   mkdirSync(sticky);
@@ -119,8 +118,7 @@ t.test('a socket directory others can write is refused and never re-moded; a fre
 });
 
 t.test('the API builds only on baselines of --baseline-dir or the node default, never on a path it is sent', { skip: native }, async (t) => {
-  const bdir = mkdtempSync(join(tmpdir(), 'sr-baselines-'));
-  t.teardown(() => rmSync(bdir, { recursive: true, force: true }));
+  const bdir = tempDir('baselines', t);
   copyFileSync(join(import.meta.dirname, 'fixtures', 'generate', 'moby-like.json'), join(bdir, 'moby.json'));
   writeFileSync(join(bdir, 'broken.json'), '{"defaultAction": "SCMP_ACT_NOPE"}');
   execFileSync('mkfifo', [join(bdir, 'fifo')]);
@@ -219,7 +217,7 @@ t.test('the runtime socket serves root peers only; others are dropped as peer-no
   // As if an admin had opened the socket up: the peer check must still hold.
   chmodSync(join(agent.dir, 'run'), 0o711);
   chmodSync(agent.socket, 0o666);
-  const hold = join(sharedTempDir(), 'never');
+  const hold = join(sharedTempDir('agent-security', t), 'never');
   let code = 0;
   try {
     execFileSync(asUser()[0], [...asUser().slice(1), bin, agent.socket, 'good', 'nobody-1', 'evil/app:1', '1', hold], { stdio: 'pipe', timeout: 20_000 });

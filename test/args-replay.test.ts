@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
@@ -22,7 +23,7 @@ const python = (() => {
     return undefined;
   }
 })();
-const dir = sharedTempDir('sr-args-replay-');
+const dir = sharedTempDir('args-replay');
 const TIMEOUT = 120_000;
 
 /** record -> generate --args LEVEL -> run; returns both runs and the generated profile path. */

@@ -17,8 +17,8 @@ import { parseRecording } from '../src/profile/recording.js';
 import type { PrivateAuditd } from './helpers/auditd.js';
 import { auditdSkipReason, saveAuditSettings, startPrivateAuditd } from './helpers/auditd.js';
 import { runCli } from './helpers/cli.js';
-import { sharedTempDir } from './helpers/fixtures.js';
 import { recordingOfNames } from './helpers/recordings.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const rec = (names: string[]): Recording => recordingOfNames(names);
 
@@ -56,7 +56,7 @@ t.test('the canary profile: default SCMP_ACT_LOG, recorded calls allowed, baseli
 const skip: string | false = process.getuid?.() !== 0 ? 'the canary loop needs root (a private auditd)' : auditdSkipReason() || (existsSync('/bin/mkdir') ? false : '/bin/mkdir is missing');
 
 t.test('the loop: canary → a call outside it → logged by the kernel → import-audit → merge → the final profile has it', { skip }, async (t) => {
-  const dir = sharedTempDir('canary-');
+  const dir = sharedTempDir('canary', t);
   const v1 = ['/bin/sh', '-c', 'cat /etc/hostname >/dev/null'];
   const v2 = (made: string) => ['/bin/sh', '-c', `cat /etc/hostname >/dev/null; /bin/mkdir ${made}`];
 

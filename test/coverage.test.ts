@@ -10,8 +10,8 @@ import type { Recording } from '../src/profile/recording.js';
 import { serializeOci } from '../src/profile/oci.js';
 import { serializeRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
-import { sharedTempDir } from './helpers/fixtures.js';
 import { recordingOfNames } from './helpers/recordings.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const rec = (names: string[]): Recording => recordingOfNames(names);
 
@@ -39,7 +39,7 @@ t.test('explain: calls seen in only some runs; a warning for a single recording'
   const none = formatExplanation(explainProfile(profile), { file: 'p.json', baselineLabel: 'none' });
   t.notMatch(none, /coverage|single recording/, 'no recordings given: nothing claimed');
 
-  const dir = sharedTempDir('coverage-');
+  const dir = sharedTempDir('coverage', t);
   const files = runs.map((r, i) => {
     const f = join(dir, `run${i}.json`);
     writeFileSync(f, serializeRecording(r));

@@ -27,12 +27,12 @@ import type { Recording } from '../src/profile/recording.js';
 import { profileFromSpoObject, parseYamlDocument, serializeSpo } from '../src/profile/spo.js';
 import { syscallExistence } from '../src/seccomp/syscall-exists.js';
 import { runCli } from './helpers/cli.js';
-import { sharedTempDir } from './helpers/fixtures.js';
 import { recordingOfNames } from './helpers/recordings.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const CONTAINERS_COMMON = '/usr/share/containers/seccomp.json';
 const noCommon = existsSync(CONTAINERS_COMMON) ? false : `${CONTAINERS_COMMON} is not installed (Debian: golang-github-containers-common)`;
-const dir = sharedTempDir('equiv-');
+const dir = sharedTempDir('equiv');
 
 t.test('the table: every name resolves on x86_64 and aarch64, or is marked arch-specific (and is)', async (t) => {
   for (const name of tableNames()) {

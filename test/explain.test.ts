@@ -10,7 +10,7 @@ import type { Profile } from '../src/profile/model.js';
 import { allowListProfile } from '../src/profile/model.js';
 import { parseRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
-import { sharedTempDir } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const FIX = new URL('./fixtures/generate/', import.meta.url).pathname;
 const recFile = `${FIX}rec-app.json`;
@@ -84,7 +84,7 @@ t.test("recordings: syscalls only the runtime's start-up made", async (t) => {
 t.test('the CLI: text, JSON, bad input', async (t) => {
   const gen = await runCli(['generate', recFile, '--baseline', `${FIX}moby-like.json`, '--allow-beyond-default', '--exact', '-q']);
   t.equal(gen.code, 0, gen.stderr);
-  const profile = join(sharedTempDir('explain-'), 'app.json');
+  const profile = join(sharedTempDir('explain', t), 'app.json');
   writeFileSync(profile, gen.stdout);
   const r = await runCli(['explain', profile, '--baseline', `${FIX}moby-like.json`, '--kernel', '6.18', '--recording', recFile]);
   t.equal(r.code, 0, r.stderr);

@@ -8,12 +8,12 @@ import { parseOciProfile } from '../src/profile/oci.js';
 import { archToken, syscallNumber } from '../src/seccomp/libseccomp.js';
 import { runCli } from './helpers/cli.js';
 import { containerSkipReason, findStaticBusybox, runInContainer, runtimeVersion } from './helpers/bundle.js';
-import { sharedTempDir } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const FIX = new URL('./fixtures/generate/', import.meta.url).pathname;
 const CONTAINERS_COMMON = '/usr/share/containers/seccomp.json';
 const noCommon = existsSync(CONTAINERS_COMMON) ? false : `${CONTAINERS_COMMON} is not installed (Debian: golang-github-containers-common)`;
-const dir = sharedTempDir('gen-cli-');
+const dir = sharedTempDir('gen-cli');
 
 t.test('integration: record a real command, generate on the containers-common default', { skip: noCommon }, async (t) => {
   const rec = join(dir, 'sh.rec.json');
@@ -148,7 +148,7 @@ t.test('merge and merge --check', async (t) => {
 });
 
 t.test('export via the CLI', async (t) => {
-  const kubeletRoot = sharedTempDir('kubelet-');
+  const kubeletRoot = sharedTempDir('kubelet', t);
   const profile = join(dir, 'exp.json');
   const g = await runCli(['generate', `${FIX}rec-second.json`, '--no-baseline', '-q', '-o', profile]);
   t.equal(g.code, 0, g.stderr);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { SessionInfo } from '../src/record/native.js';
 import { LAUNCHER_PATH, nativeAddon, nativeBuildStatus } from '../src/record/native.js';
-import { sharedTempDir } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const skip = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
 
@@ -42,7 +42,7 @@ t.test('a listener handed to start() is closed when start() refuses it', { skip 
 });
 
 t.test('launcher: a program of more than 4096 instructions is refused by name (65,536 used to wrap to 0)', { skip }, async (t) => {
-  const dir = sharedTempDir('sr-launcher-');
+  const dir = sharedTempDir('launcher', t);
   // struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}: BPF_RET|BPF_K (0x06), SECCOMP_RET_ALLOW.
   const program = (n: number) => {
     const b = Buffer.alloc(8 * n);

@@ -1,12 +1,10 @@
 // scripts/lib/oci-bundle.mjs for real: deleteContainer removes a created runc
 // container without blocking the event loop of the process that asks.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { deleteContainer, writeBundle } from '../scripts/lib/oci-bundle.mjs';
 import { containerSkipReason } from './helpers/bundle.js';
+import { tempDir } from './helpers/tmp.js';
 
 const skip = containerSkipReason('runc');
 
@@ -19,7 +17,7 @@ function runcState(id: string): string | undefined {
 }
 
 t.test('deleteContainer: a created container is gone, and the event loop ran meanwhile', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-bundle-delete-'));
+  const dir = tempDir('bundle-delete', t);
   writeBundle('runc', dir, { args: ['sleep', '100'] });
   const id = `sr-test-delete-${process.pid}`;
   const created = spawnSync('runc', ['create', '--bundle', dir, id], { stdio: 'ignore', timeout: 30000 });

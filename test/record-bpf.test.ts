@@ -10,7 +10,8 @@ import type { Recording } from '../src/profile/recording.js';
 import { parseRecording } from '../src/profile/recording.js';
 import { bpfUnavailableReason } from '../src/record/sources.js';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
@@ -32,7 +33,7 @@ async function record(args: string[], cmd: string[], dir: string): Promise<{ cod
 
 // The fixture's full list is checked for every source in record.test.ts; here what is bpf's own.
 t.test('the recording and the summary name the bpf source; the launcher stays out', { skip }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   const r = await record(['--source', 'bpf'], [fixture('syscalls')], dir);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.recording.source, 'bpf', 'the recording names its source');
@@ -43,7 +44,7 @@ t.test('the recording and the summary name the bpf source; the launcher stays ou
 });
 
 t.test('the same recording as --source notify on a deterministic program (names, counts, arguments)', { skip }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   const cmd = [fixture('syscalls')];
   const b = await record(['--source', 'bpf'], cmd, dir);
   const n = await record(['--source', 'notify'], cmd, dir);
@@ -62,7 +63,7 @@ for (const [label, cmd] of [
   ['sh -c with a pipeline', () => ['sh', '-c', 'echo a | cat >/dev/null; true']],
 ] as const) {
   t.test(`recorded set equals strace -f for ${label}`, { skip: skip || noStrace }, async (t) => {
-    const dir = sharedTempDir();
+    const dir = sharedTempDir('record-bpf', t);
     const argv = cmd();
     const traced = join(dir, 'strace.txt');
     execFileSync('strace', ['-f', '-qq', '-e', 'trace=all', '-o', traced, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -80,7 +81,7 @@ for (const [label, cmd] of [
 }
 
 t.test('exit status and signals pass through', { skip }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   const e = await runCli(['record', '--source', 'bpf', '-q', '-o', join(dir, 'a.json'), '--', fixture('syscalls'), '--exit', '7']);
   t.equal(e.code, 7);
   const s = await runCli(['record', '--source', 'bpf', '-q', '-o', join(dir, 'b.json'), '--', fixture('syscalls'), '--raise', '15']);
@@ -89,7 +90,7 @@ t.test('exit status and signals pass through', { skip }, async (t) => {
 });
 
 t.test('where the kernel refuses the programs: --source bpf names why, --source auto records through notify', { skip: noGcc || (process.getuid?.() !== 0 && 'needs root') }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   // A real refusal: the recorder itself runs under a seccomp profile that fails bpf(2) with EPERM.
   const denyBpf = join(dir, 'deny-bpf.json');
   writeFileSync(denyBpf, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['bpf'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
@@ -108,7 +109,7 @@ t.test('where the kernel refuses the programs: --source bpf names why, --source 
 
 const asNobody = cannotSwitchUser();
 t.test('as an ordinary user: --source bpf says it needs privileges, auto uses notify', { skip: noGcc || asNobody }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   const opts = { prefix: asUser(), env: { PATH: process.env.PATH, HOME: dir } };
   const bad = await runCli(['record', '--source', 'bpf', '-o', join(dir, 'a.json'), '--', 'true'], opts);
   t.equal(bad.code, 1);
@@ -119,7 +120,7 @@ t.test('as an ordinary user: --source bpf says it needs privileges, auto uses no
 });
 
 t.test('--known goes with notify: auto picks notify, --source bpf is refused', { skip }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   const base = await record(['--source', 'bpf'], ['true'], dir);
   t.equal(base.code, 0, base.stderr);
   const r = await runCli(['record', '--known', base.profile, '-o', join(dir, 'k.json'), '--', 'true']);
@@ -140,7 +141,7 @@ t.test('doctor says whether the bpf source works here, and why not', { skip: asN
   t.ok(asRoot, 'a bpf source line');
   if (noBpf) t.equal(asRoot?.ok, false, `not available here: ${asRoot?.detail}`);
   else t.match(asRoot, { ok: true, detail: /programs load and attach .*cgroup v2 at \/sys\/fs\/cgroup/ });
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-bpf', t);
   const nobody = await runCli(['doctor', '--json'], { prefix: asUser(), env: { PATH: process.env.PATH, HOME: dir } });
   t.match(check(nobody.stdout), { ok: false, detail: /needs root \(CAP_SYS_ADMIN, or CAP_BPF \+ CAP_PERFMON/ }, 'an ordinary user is told what is missing');
 });

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const skip = !hasCommand('strace') ? 'strace is not installed (apt-get install strace)' : !hasCommand('gcc') ? 'gcc is not installed' : false;
 
@@ -38,7 +39,7 @@ for (const [label, cmd] of [
   ['sh -c with a pipeline', () => ['sh', '-c', 'echo a | cat >/dev/null; true']],
 ] as const) {
   t.test(`recorded set equals strace -f for ${label}`, { skip }, async (t) => {
-    const dir = sharedTempDir();
+    const dir = sharedTempDir('record-ground-truth', t);
     const argv = cmd();
     const traced = join(dir, 'strace.txt');
     execFileSync('strace', ['-f', '-qq', '-e', 'trace=all', '-o', traced, ...argv], { stdio: ['ignore', 'ignore', 'pipe'] });

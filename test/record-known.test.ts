@@ -6,7 +6,8 @@ import t from 'tap';
 import { parseRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
 import { COMPAT_CASES } from './helpers/compat.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
 /** glibc creates threads with clone3 from 2.34 on (clone before): probed, not assumed. */
@@ -33,7 +34,7 @@ function write(dir: string, name: string, profile: unknown): string {
 }
 
 t.test('a covering profile: nothing new, output equals the profile, only execs reach the supervisor', { skip: noGcc }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-known', t);
   const { file } = await baseline(dir);
   const out = join(dir, 'new.json');
   const rec = join(dir, 'rec.json');
@@ -46,7 +47,7 @@ t.test('a covering profile: nothing new, output equals the profile, only execs r
 });
 
 t.test('a syscall P lacks is recorded and reported; --fail-on-new exits 1 after writing', { skip: noGcc }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-known', t);
   const { profile } = await baseline(dir);
   profile.syscalls[0].names = profile.syscalls[0].names.filter((n: string) => n !== 'flock');
   const known = write(dir, 'no-flock.json', profile);
@@ -58,7 +59,7 @@ t.test('a syscall P lacks is recorded and reported; --fail-on-new exits 1 after 
 });
 
 t.test('argument conditions are compiled into the filter: a call outside them is new', { skip: noGcc }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-known', t);
   const { profile } = await baseline(dir);
   profile.syscalls[0].names = profile.syscalls[0].names.filter((n: string) => n !== 'personality');
   const withCondition = (value: number) => ({
@@ -78,7 +79,7 @@ t.test('argument conditions are compiled into the filter: a call outside them is
 });
 
 t.test('clone3 answered ENOSYS beside an allowed clone is covered, not new; without that retry it is new', { skip: noGcc || noClone3 }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-known', t);
   const { profile } = await baseline(dir);
   t.ok(profile.syscalls[0].names.includes('clone3'), 'pthread_create made clone3');
   t.ok(profile.syscalls[0].names.includes('clone'), 'fork made clone');
@@ -121,7 +122,7 @@ t.test('clone3 answered ENOSYS beside an allowed clone is covered, not new; with
 
 for (const c of COMPAT_CASES) {
   t.test(`a compat call is new when P does not list that architecture: ${c.call}`, { skip: noGcc || c.skip }, async (t) => {
-    const dir = sharedTempDir();
+    const dir = sharedTempDir('record-known', t);
     const { file } = await baseline(dir);
     const rec = join(dir, 'rec.json');
     const r = await runCli(['record', '--known', file, '-o', join(dir, 'n.json'), '--save-recording', rec, '--', fixture('syscalls'), c.flag]);
@@ -134,7 +135,7 @@ for (const c of COMPAT_CASES) {
 }
 
 t.test('a known profile that does not parse is named, exit 2, nothing run', async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record-known', t);
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{"defaultAction": "SCMP_ACT_NOPE"}');
   const r = await runCli(['record', '--known', bad, '--', 'true']);

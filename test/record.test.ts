@@ -8,7 +8,8 @@ import { parseRecording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
 import { allCompatSkip, COMPAT_CASES } from './helpers/compat.js';
 import { bpfUnavailableReason } from '../src/record/sources.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
@@ -26,7 +27,7 @@ for (const source of SOURCES) {
   t.test(`--source ${source}`, async (t) => {
     t.test('records every syscall of the fixture, its threads, fork, vfork, exec and daemonised grandchild', { skip: noGcc }, async (t) => {
       const bin = fixture('syscalls');
-      const dir = sharedTempDir();
+      const dir = sharedTempDir('record', t);
       const out = join(dir, 'p.json');
       const rec = join(dir, 'r.json');
       const r = await runCli(['record', '--source', source, '--exact', '-o', out, '--save-recording', rec, '--', bin]);
@@ -66,7 +67,7 @@ for (const source of SOURCES) {
     });
 
     async function recordCompat(source: string, flags: string[]) {
-      const dir = sharedTempDir();
+      const dir = sharedTempDir('record', t);
       const rec = join(dir, 'r.json');
       const out = join(dir, 'p.json');
       const r = await runCli(['record', '--source', source, '-q', '-o', out, '--save-recording', rec, '--', fixture('syscalls'), ...flags]);
@@ -94,7 +95,7 @@ for (const source of SOURCES) {
 
     t.test('the same recording gives byte-identical profiles', { skip: noGcc }, async (t) => {
       const bin = fixture('syscalls');
-      const dir = sharedTempDir();
+      const dir = sharedTempDir('record', t);
       const a = await runCli(['record', '--source', source, '-q', '--save-recording', join(dir, 'r.json'), '--', bin]);
       t.equal(a.code, 0);
       const b = await runCli(['record', '--source', source, '-q', '-o', join(dir, 'p2.json'), '--', bin]);
@@ -104,7 +105,7 @@ for (const source of SOURCES) {
 
     t.test('exit status passthrough: code, and 128+N for a signal; profile still written', { skip: noGcc }, async (t) => {
       const bin = fixture('syscalls');
-      const dir = sharedTempDir();
+      const dir = sharedTempDir('record', t);
       const r1 = await runCli(['record', '--source', source, '-q', '-o', join(dir, 'a.json'), '--', bin, '--exit', '7']);
       t.equal(r1.code, 7);
       t.ok(existsSync(join(dir, 'a.json')));
@@ -115,7 +116,7 @@ for (const source of SOURCES) {
 
     t.test('SIGINT to the recorder is forwarded to the command; the profile is still written', { skip: noGcc }, async (t) => {
       const bin = fixture('syscalls');
-      const dir = sharedTempDir();
+      const dir = sharedTempDir('record', t);
       const out = join(dir, 'p.json');
       let pid = 0;
       const done = runCli(['record', '--source', source, '-q', '-o', out, '--', bin, '--wait-signal'], {
@@ -133,7 +134,7 @@ for (const source of SOURCES) {
     });
 
     t.test('a command that does not exist or cannot run fails like a shell, with no output file', async (t) => {
-      const dir = sharedTempDir();
+      const dir = sharedTempDir('record', t);
       const out = join(dir, 'p.json');
       const r = await runCli(['record', '--source', source, '-o', out, '--', '/nonexistent/cmd']);
       t.equal(r.code, 127);
@@ -160,7 +161,7 @@ for (const source of SOURCES) {
 const asNobody = cannotSwitchUser();
 t.test('works as an ordinary user (no capabilities: no_new_privs + user-notify)', { skip: noGcc || asNobody }, async (t) => {
   const bin = fixture('syscalls');
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('record', t);
   const out = join(dir, 'p.json');
   const r = await runCli(['record', '-q', '-o', out, '--', bin, '--print-nnp'], {
     prefix: asUser(),

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 import { asUser, cannotSwitchUser } from './helpers/as-user.js';
 
 const noGcc = hasCommand('gcc') ? false : 'gcc is not installed (apt-get install gcc)';
@@ -27,7 +28,7 @@ let cached: Profiles | undefined;
 async function profiles(): Promise<Profiles> {
   if (cached) return cached;
   const bin = fixture('flock');
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('run');
   const withFlock = join(dir, 'with-flock.json');
   const r = await runCli(['record', '-q', '-o', withFlock, '--', bin]);
   if (r.code !== 0) throw new Error(`record failed: ${r.stderr}`);

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli.js';
-import { fixture, hasCommand, sharedTempDir } from './helpers/fixtures.js';
+import { fixture, hasCommand } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const CONTAINERS_DEFAULT = '/usr/share/containers/seccomp.json';
 const isX86 = process.arch === 'x64';
@@ -58,7 +59,7 @@ function reference(kase: string, dir: string): Buffer {
 }
 
 t.test('--bpf writes exactly what libseccomp exports for the same filter built in C (runc\'s rules)', { skip: noGcc || noLibseccompDev || (!isX86 && 'the reference is written for x86_64') }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const a = join(dir, 'a.json');
   const b = join(dir, 'b.json');
   writeFileSync(a, PROFILE_A);
@@ -82,7 +83,7 @@ t.test('--bpf writes exactly what libseccomp exports for the same filter built i
 });
 
 t.test('the PFC names each syscall with the number scmp_sys_resolver gives on that arch', { skip: hasCommand('scmp_sys_resolver') ? false : 'scmp_sys_resolver is missing (apt-get install seccomp)' }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const a = join(dir, 'a.json');
   writeFileSync(a, PROFILE_A);
   const r = await runCli(['validate', a, '--arch', 'x86_64,x86,aarch64', '--pfc', '-']);
@@ -115,7 +116,7 @@ t.test("containers-common's default validates (resolved for this machine)", { sk
 });
 
 t.test('a moby-shaped default (includes/excludes, archMap) validates once resolved', { skip: !isX86 && 'x86_64 only' }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const file = join(dir, 'moby.json');
   writeFileSync(
     file,
@@ -147,7 +148,7 @@ t.test('a moby-shaped default (includes/excludes, archMap) validates once resolv
 });
 
 t.test('a profile made by `record -- true` validates with no findings', async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const p = join(dir, 'true.json');
   const rec = await runCli(['record', '-q', '-o', p, '--', 'true']);
   t.equal(rec.code, 0, rec.stderr);
@@ -157,7 +158,7 @@ t.test('a profile made by `record -- true` validates with no findings', async (t
 });
 
 t.test('schema errors: all of them, by path, exit 1; --bpf not written', async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const file = join(dir, 'bad.json');
   writeFileSync(
     file,
@@ -188,7 +189,7 @@ t.test('schema errors: all of them, by path, exit 1; --bpf not written', async (
 });
 
 t.test('lint errors make it invalid; --json carries every finding in a stable shape', async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const file = join(dir, 'notify.json');
   writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['write'], action: 'SCMP_ACT_NOTIFY' }] }));
   const r = await runCli(['validate', '--json', file]);
@@ -213,7 +214,7 @@ t.test('lint errors make it invalid; --json carries every finding in a stable sh
 });
 
 t.test('--strict fails on warnings; --against-baseline warns for what the default would deny', { skip: existsSync(CONTAINERS_DEFAULT) ? false : `${CONTAINERS_DEFAULT} is missing` }, async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const file = join(dir, 'loose.json');
   writeFileSync(file, JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read', 'kexec_load'], action: 'SCMP_ACT_ALLOW' }] }));
   const plain = await runCli(['validate', file]);
@@ -244,7 +245,7 @@ t.test('SPO YAML from stdin', async (t) => {
 });
 
 t.test('usage and I/O errors exit 2', async (t) => {
-  const dir = sharedTempDir();
+  const dir = sharedTempDir('validate-cli', t);
   const good = join(dir, 'p.json');
   writeFileSync(good, JSON.stringify({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] }));
   const missing = await runCli(['validate', join(dir, 'nope.json')]);

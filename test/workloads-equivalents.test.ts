@@ -12,7 +12,7 @@ import t from 'tap';
 import { markedEquivalents } from '../src/profile/equivalents.js';
 import { parseOciProfile } from '../src/profile/oci.js';
 import { runCli } from './helpers/cli.js';
-import { sharedTempDir } from './helpers/fixtures.js';
+import { sharedTempDir } from './helpers/tmp.js';
 
 const FIX = new URL('./fixtures/workloads/', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
@@ -57,7 +57,7 @@ function freePort(): Promise<number> {
 const since = (start: number) => `${((Date.now() - start) / 1000).toFixed(1)} s`;
 
 t.test('PostgreSQL: the second start needs pwritev; equivalents let it run, --exact fails as the issue shows', { skip: pgSkip }, async (t) => {
-  const dir = sharedTempDir('pg-');
+  const dir = sharedTempDir('pg', t);
   const { uid, gid } = pgUser!;
   for (const f of ['pg-run.sh', 'pg-workload.sql']) copyFileSync(join(FIX, f), join(dir, f));
   const script = join(dir, 'pg-run.sh');
@@ -127,7 +127,7 @@ t.test('PostgreSQL: the second start needs pwritev; equivalents let it run, --ex
 });
 
 t.test('nginx: master, 2 workers, sendfile, gzip: the second run passes under the profile, with and without equivalents', { skip: nginxSkip }, async (t) => {
-  const dir = sharedTempDir('nginx-');
+  const dir = sharedTempDir('nginx', t);
   copyFileSync(join(FIX, 'nginx-run.sh'), join(dir, 'nginx-run.sh'));
   mkdirSync(join(dir, 'www'));
   writeFileSync(join(dir, 'www', 'index.txt'), Array.from({ length: 2000 }, (_, i) => `line ${i} of a compressible text file\n`).join(''));

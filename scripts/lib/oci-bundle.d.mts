@@ -23,3 +23,4 @@ export function isMountpoint(path: string): boolean;
 export function runArgv(runtime: string, bundle: string, id: string): string[];
 export function runContainer(runtime: string, bundle: string, id: string, opts?: { timeoutMs?: number }): Promise<ContainerRun>;
 export function deleteContainer(runtime: string, id: string): Promise<void>;
+export function containerExists(runtime: string, id: string): Promise<boolean>;

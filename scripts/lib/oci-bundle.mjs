@@ -138,3 +138,18 @@ export function deleteContainer(runtime, id) {
     execFile(runtime, ['delete', '-f', id], { timeout: 10000 }, () => resolve());
   });
 }
+
+/**
+ * Whether the runtime still knows container `id` (`state` succeeds, or fails for a
+ * reason other than its absence): its bundle must not be removed yet. Asynchronous,
+ * as deleteContainer, so a listener served in this process keeps its event loop.
+ */
+export function containerExists(runtime, id) {
+  return new Promise((resolve) => {
+    execFile(runtime, ['state', id], { timeout: 10000 }, (err, _stdout, stderr) => {
+      if (!err) resolve(true);
+      else if (err.code === 'ENOENT') resolve(false); // no such runtime: it made no container
+      else resolve(!/does not exist|No such file or directory/.test(String(stderr)));
+    });
+  });
+}

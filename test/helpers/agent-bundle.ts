@@ -1,11 +1,13 @@
 // Containers for the agent tests: the shared busybox bundle (scripts/lib/
 // oci-bundle.mjs) plus the annotations a CRI runtime would put in config.json,
 // run with runc or crun under a given seccomp section.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRun } from '../../scripts/lib/oci-bundle.mjs';
 import { runContainer, writeBundle } from '../../scripts/lib/oci-bundle.mjs';
+import { releaseBundle } from './bundle.js';
+import { tempDir } from './tmp.js';
+import type { TestEnd } from './tmp.js';
 
 export type Runtime = 'runc' | 'crun';
 
@@ -28,6 +30,8 @@ export interface AnnotatedRun {
   /** As `--privileged` makes it: no seccomp, every capability. */
   privileged?: boolean;
   timeoutMs?: number;
+  /** The test whose end removes the bundle (else the process's exit): an agent may read its config.json after the container ended. */
+  t?: TestEnd;
 }
 
 /** In kernel order: bit i of CapBnd is ALL_CAPS[i]. */
@@ -37,19 +41,23 @@ let counter = 0;
 
 /** Runs one container to its end; `id` is unique per call. */
 export async function runAnnotated(opts: AnnotatedRun): Promise<ContainerRun & { id: string }> {
-  const dir = mkdtempSync(join(tmpdir(), `sr-agent-bundle-${opts.runtime}-`));
-  const config = writeBundle(opts.runtime, dir, { args: opts.args, seccomp: opts.seccomp }) as Record<string, unknown>;
-  config.annotations = { ...(config.annotations as Record<string, string> | undefined), ...opts.annotations };
-  if (opts.privileged) {
-    // Every capability this process may hand on (root in a restricted VM lacks some: runc would fail to apply them).
-    const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
-    const caps = ALL_CAPS.filter((_, bit) => (bounding >> BigInt(bit)) & 1n);
-    const proc = config.process as { capabilities: Record<string, string[]> };
-    for (const set of ['bounding', 'effective', 'permitted']) proc.capabilities[set] = caps;
-    delete (config.linux as Record<string, unknown>).seccomp;
-  }
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const dir = tempDir(`agent-bundle-${opts.runtime}`);
   const id = `sr-agent-${process.pid}-${++counter}`;
-  const run = await runContainer(opts.runtime, dir, id, { timeoutMs: opts.timeoutMs ?? 60_000 });
-  return { ...run, id };
+  try {
+    const config = writeBundle(opts.runtime, dir, { args: opts.args, seccomp: opts.seccomp }) as Record<string, unknown>;
+    config.annotations = { ...(config.annotations as Record<string, string> | undefined), ...opts.annotations };
+    if (opts.privileged) {
+      // Every capability this process may hand on (root in a restricted VM lacks some: runc would fail to apply them).
+      const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
+      const caps = ALL_CAPS.filter((_, bit) => (bounding >> BigInt(bit)) & 1n);
+      const proc = config.process as { capabilities: Record<string, string[]> };
+      for (const set of ['bounding', 'effective', 'permitted']) proc.capabilities[set] = caps;
+      delete (config.linux as Record<string, unknown>).seccomp;
+    }
+    writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    const run = await runContainer(opts.runtime, dir, id, { timeoutMs: opts.timeoutMs ?? 60_000 });
+    return { ...run, id };
+  } finally {
+    await releaseBundle(opts.runtime, id, dir, opts.t);
+  }
 }

@@ -3,11 +3,11 @@
 // stop (SIGTERM), kill -9 and restart at hand.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiJson, apiRequest } from '../../src/agent/client.js';
 import { CLI, REPO } from './cli.js';
+import { tempDir } from './tmp.js';
+import type { TestEnd } from './tmp.js';
 
 export interface AgentProcess {
   dir: string;
@@ -32,12 +32,14 @@ export interface AgentStartOptions {
   like?: AgentProcess;
   /** A directory of the test's own (its `state` subdirectory is the state dir); a fresh one when absent. */
   dir?: string;
+  /** The test whose end removes the fresh directory (else the test process's exit does). */
+  t?: TestEnd;
   args?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
 export async function startAgent(opts: AgentStartOptions = {}): Promise<AgentProcess> {
-  const dir = opts.like?.dir ?? opts.dir ?? mkdtempSync(join(tmpdir(), 'sr-agent-'));
+  const dir = opts.like?.dir ?? opts.dir ?? tempDir('agent', opts.t);
   const socket = join(dir, 'run', 'notify.sock');
   const apiSocket = join(dir, 'run', 'api.sock');
   const stateDir = join(dir, 'state');

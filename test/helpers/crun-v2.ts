@@ -9,12 +9,14 @@
 // entrypoint's exec is then the cgroup's first exec of a path, as with the
 // cgroup crun makes itself on a pure v2 host.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeBundle } from '../../scripts/lib/oci-bundle.mjs';
 import { cgroup2Root } from '../../src/record/bpf/cgroup2.js';
+import { releaseBundle } from './bundle.js';
 import { fixture } from './fixtures.js';
+import { tempDir } from './tmp.js';
+import type { TestEnd } from './tmp.js';
 
 export interface CrunV2Run {
   id: string;
@@ -29,21 +31,22 @@ const privateNs = (args: string[]) => ['unshare', '-m', 'sh', '-c', 'umount /sys
 
 let counter = 0;
 
-export async function runCrunInOwnCgroup(opts: { args: string[]; annotations?: Record<string, string>; timeoutMs?: number }): Promise<CrunV2Run> {
-  const bundle = mkdtempSync(join(tmpdir(), 'sr-bpf-crun-'));
-  const config = writeBundle('crun', bundle, { args: opts.args }) as Record<string, unknown>;
-  config.annotations = { ...(config.annotations as Record<string, string> | undefined), ...opts.annotations };
-  writeFileSync(join(bundle, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+/** `t`: the test whose end removes the bundle (else the process's exit), as runAnnotated's. */
+export async function runCrunInOwnCgroup(opts: { args: string[]; annotations?: Record<string, string>; timeoutMs?: number; t?: TestEnd }): Promise<CrunV2Run> {
+  const bundle = tempDir('bpf-crun');
   const id = `sr-bpf-crun-${process.pid}-${++counter}`;
   const parent = join(cgroup2Root(), 'sr-test-crun');
   const dir = join(parent, id);
-  mkdirSync(dir, { recursive: true });
   const crun = execFileSync('sh', ['-c', 'command -v crun'], { encoding: 'utf8' }).trim();
   const timeoutMs = opts.timeoutMs ?? 30_000;
   let stdout = '';
   let stderr = '';
   let timedOut = false;
+  mkdirSync(dir, { recursive: true });
   try {
+    const config = writeBundle('crun', bundle, { args: opts.args }) as Record<string, unknown>;
+    config.annotations = { ...(config.annotations as Record<string, string> | undefined), ...opts.annotations };
+    writeFileSync(join(bundle, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
     const create = spawn(fixture('cgroup-exec'), [dir, crun, 'create', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     create.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     create.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -68,6 +71,7 @@ export async function runCrunInOwnCgroup(opts: { args: string[]; annotations?: R
     } catch {
       /* never created */
     }
+    await releaseBundle('crun', id, bundle, opts.t);
     for (let i = 0; i < 50; i++) {
       try {
         rmdirSync(dir);

@@ -1,26 +1,21 @@
-// Compiles the C fixtures under test/fixtures/ into a temp directory once per test process.
+// Compiles the C fixtures under test/fixtures/ into a temp directory once per test process
+// (test/helpers/tmp.ts removes it when the process exits).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sharedTempDir } from './tmp.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 let dir: string | undefined;
 const built = new Map<string, string>();
 
-/** A directory every user can read and write (for tests that run as nobody). */
-export function sharedTempDir(prefix = 'sr-test-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  chmodSync(d, 0o777);
-  return d;
-}
-
 /** Path of the compiled fixture; throws when gcc is missing (callers skip with that reason). */
 export function fixture(name: string, extraFlags: string[] = []): string {
   const cached = built.get(name);
   if (cached) return cached;
-  dir ??= sharedTempDir('sr-fixtures-');
+  // one per test process, for every test in it: removed when the process exits
+  dir ??= sharedTempDir('fixtures');
   const out = join(dir, name);
   execFileSync('gcc', ['-O1', '-pthread', '-o', out, join(FIXTURES, `${name}.c`), ...extraFlags], { stdio: 'pipe' });
   chmodSync(out, 0o755);

@@ -6,8 +6,9 @@
 // the dirs removed.
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTempDir } from '../tmp.js';
 
 export interface Containerd {
   dir: string;
@@ -75,15 +76,6 @@ function pidsNaming(needle: string): number[] {
   return out;
 }
 
-/** Mount points at or below `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p && (p === dir || p.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-}
-
 async function waitFor(test: () => boolean, timeoutMs: number, what: string, detail: () => string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!test()) {
@@ -131,14 +123,8 @@ export async function startContainerd(opts: ContainerdOptions): Promise<Containe
           /* gone */
         }
       }
-      for (const m of mountsUnder(dir)) {
-        try {
-          execFileSync('umount', ['-l', m], { stdio: 'pipe' });
-        } catch {
-          /* raced with its owner */
-        }
-      }
-      rmSync(dir, { recursive: true, force: true });
+      // its snapshots and shm mounts are unmounted first, never removed through
+      removeTempDir(dir);
     },
   };
 }

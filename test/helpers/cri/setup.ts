@@ -3,11 +3,11 @@
 // directory (<root>/kubelet/seccomp, <root>/pods for logs). Why it cannot
 // run here, when it cannot.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { buildRootfs, findStaticBusybox, hasCommand } from '../../../scripts/lib/oci-bundle.mjs';
 import { fixture } from '../fixtures.js';
+import { removeTempDir, tempDir } from '../tmp.js';
 import { criClient } from './client.js';
 import type { CriClient } from './client.js';
 import { startContainerd } from './containerd.js';
@@ -40,7 +40,7 @@ export function criSkipReason(): string | false {
 }
 
 export async function startCriNode(): Promise<CriNode> {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-cri-'));
+  const dir = tempDir('cri');
   const images = join(dir, 'images');
   mkdirSync(images);
   const workloadRoot = join(images, 'busybox');
@@ -57,7 +57,7 @@ export async function startCriNode(): Promise<CriNode> {
   const stop = async () => {
     cri.close();
     await containerd.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeTempDir(dir);
   };
   try {
     containerd.importImage(join(images, 'busybox.tar'));
