@@ -1,8 +1,7 @@
 // The agent's API and the `recordings` commands, against the real agent
 // process over its unix socket, on a state prepared through the store (no
 // container needed here; the runtime tests cover recording for real).
-import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
@@ -17,6 +16,7 @@ import { parseRecording } from '../src/profile/recording.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const skip = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
 const at = '2026-01-01T00:00:00.000Z';
@@ -42,7 +42,7 @@ function seedRecords(): JournalRecord[] {
 }
 
 async function seededAgent(): Promise<AgentProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-agent-api-'));
+  const dir = tempDir('agent-api');
   mkdirSync(join(dir, 'state'));
   const store = await RecordingStore.open(join(dir, 'state'), pino({ level: 'silent' }));
   for (const r of seedRecords()) store.record(r);
@@ -158,7 +158,7 @@ t.test('reset forgets an image durably; unknown images and routes are clear erro
 });
 
 t.test('the CLI says what is wrong when no agent answers', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-agent-none-'));
+  const dir = tempDir('agent-none', t);
   const r = await runCli(['recordings', 'list', '--api-socket', join(dir, 'api.sock')]);
   t.equal(r.code, 1);
   t.match(r.stderr, /^error: no agent socket at .*api\.sock: is `seccomp-recorder agent` running\? \(or pass --api-socket\)$/m);
@@ -171,7 +171,7 @@ t.test('the CLI says what is wrong when no agent answers', async (t) => {
 });
 
 t.test('recording-profile: notes on stderr, a warning while no agent owns the socket, usage errors', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-recprof-'));
+  const dir = tempDir('recprof', t);
   const out = join(dir, 'record.json');
   const r = await runCli(['recording-profile', '--socket', join(dir, 'notify.sock'), '-o', out]);
   t.equal(r.code, 0, r.stderr);

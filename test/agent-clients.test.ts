@@ -24,7 +24,7 @@ const metric = async (agent: AgentProcess, line: RegExp) => {
 };
 
 t.test('a container from a stand-in runtime is served, attributed, and its runtime phase kept apart', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const c = client(agent, 'good', 'stand-in-1', 'test/app:1', 5);
   t.equal(await c.exit, 0, c.stderr());
@@ -39,7 +39,7 @@ t.test('a container from a stand-in runtime is served, attributed, and its runti
 });
 
 t.test('hostile clients: each refused with one log line, the agent lives on, others are not held up', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const stall = client(agent, 'stall', 'x-stall', 'test/bad:1');
   const partial = client(agent, 'partial', 'x-partial', 'test/bad:1');
@@ -75,7 +75,7 @@ t.test('hostile clients: each refused with one log line, the agent lives on, oth
 });
 
 t.test('200 containers recorded at once; a slow one holds up nobody', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const release = join(agent.dir, 'release');
   const slow = client(agent, 'good', 'slow', 'test/many:1', 1, join(agent.dir, 'never'));
@@ -99,7 +99,7 @@ t.test('200 containers recorded at once; a slow one holds up nobody', { skip }, 
 });
 
 t.test('SIGTERM drains: no new containers, live ones served to their end', { skip }, async (t) => {
-  const agent = await startAgent({ args: ['--drain-timeout', '30s'] });
+  const agent = await startAgent({ t, args: ['--drain-timeout', '30s'] });
   t.teardown(() => agent.kill9());
   const release = join(agent.dir, 'release');
   const live = client(agent, 'good', 'draining-1', 'test/drain:1', 2, release);
@@ -123,7 +123,7 @@ t.test('SIGTERM drains: no new containers, live ones served to their end', { ski
 });
 
 t.test('after the drain timeout a live container\'s notified calls fail with ENOSYS (documented)', { skip }, async (t) => {
-  const agent = await startAgent({ args: ['--drain-timeout', '500ms'] });
+  const agent = await startAgent({ t, args: ['--drain-timeout', '500ms'] });
   t.teardown(() => agent.kill9());
   const release = join(agent.dir, 'release');
   const live = client(agent, 'good', 'overstay', 'test/overstay:1', 1, release);
@@ -137,7 +137,7 @@ t.test('after the drain timeout a live container\'s notified calls fail with ENO
 });
 
 t.test('kill -9: every observation older than the batch interval survives the restart', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const release = join(agent.dir, 'release');
   const c = client(agent, 'good', 'crash-1', 'test/crash:1', 7, release);

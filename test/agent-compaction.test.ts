@@ -8,8 +8,7 @@
 // loses no acknowledged record and counts none twice.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -22,8 +21,9 @@ import { CHUNK_CHARS } from '../src/agent/snapshot-cut.js';
 import { JOURNAL_FILE, RecordingStore, SNAPSHOT_FILE } from '../src/agent/store.js';
 import { nativeBuildStatus } from '../src/record/native.js';
 import { startAgent } from './helpers/agent-process.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sr-compact-'));
+const tmp = () => tempDir('compact');
 const silent = pino({ level: 'silent' });
 const AT = '2026-01-02T03:04:05.000Z';
 const image = (i: number) => `test.local/image-${String(i).padStart(5, '0')}:1`;

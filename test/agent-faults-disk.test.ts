@@ -6,8 +6,7 @@
 // recorded and every reset answered before the kill is there after the
 // restart; the snapshot is never corrupt). No container fails on the way.
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
@@ -20,10 +19,12 @@ import { eventually, startAgent } from './helpers/agent-process.js';
 import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
+import { removeTempDir, tempDir } from './helpers/tmp.js';
+import type { TestEnd } from './helpers/tmp.js';
 
-/** A tmpfs of `size` at a fresh directory's `state`, or why it cannot be had. */
-function mountTmpfs(size: string): { dir: string } | { skip: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-faults-disk-'));
+/** A tmpfs of `size` at a fresh directory's `state` (unmounted and removed when `t` ends), or why it cannot be had. */
+function mountTmpfs(size: string, t?: TestEnd): { dir: string } | { skip: string } {
+  const dir = tempDir('faults-disk', t);
   mkdirSync(join(dir, 'state'));
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', join(dir, 'state')], { encoding: 'utf8' });
   if (r.error || r.status !== 0) return { skip: `cannot mount a tmpfs (root needed): ${r.error?.message ?? r.stderr.trim()}` };
@@ -31,7 +32,7 @@ function mountTmpfs(size: string): { dir: string } | { skip: string } {
 }
 
 const probe = process.getuid?.() === 0 ? mountTmpfs('64k') : { skip: 'not root: cannot mount a tmpfs' };
-if ('dir' in probe) spawnSync('umount', [join(probe.dir, 'state')]);
+if ('dir' in probe) removeTempDir(probe.dir);
 const skip = !nativeBuildStatus().ok ? 'the native part is not built (npm run build)' : containerSkipReason('runc') || ('skip' in probe ? probe.skip : false);
 
 const WORKLOAD = ['/bin/sh', '-c', 'echo hello; ls / > /dev/null; cat /proc/self/status > /dev/null'];
@@ -76,16 +77,15 @@ function fill(path: string): number {
 }
 
 t.test('ENOSPC on the state directory, then the disk cleared while running', { skip, timeout: 240_000 }, async (t) => {
-  const mounted = mountTmpfs('1m');
+  const mounted = mountTmpfs('1m', t);
   if ('skip' in mounted) throw new Error(mounted.skip);
   const stateDir = join(mounted.dir, 'state');
-  t.teardown(() => void spawnSync('umount', ['-l', stateDir]));
   const agent = await startAgent({ dir: mounted.dir, args: ['--batch-interval', '50ms'] });
   t.teardown(() => agent.kill9());
   const profile = await runcProfile(agent);
   const image = 'test.local/disk:1';
   const run = async (n: number) => {
-    const r = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations(image, 'box', 'disk') });
+    const r = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations(image, 'box', 'disk') });
     t.equal(r.code, 0, `container ${n} is unharmed: ${r.stderr}`);
     t.equal(r.stdout, 'hello\n');
   };
@@ -160,7 +160,7 @@ function midCompaction(stateDir: string): string | undefined {
 }
 
 t.test('kill -9 during compaction: every container recorded and every reset answered before it survives', { skip, timeout: 400_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-faults-compact-'));
+  const dir = tempDir('faults-compact', t);
   const stateDir = join(dir, 'state');
   const seeded = await seedState(stateDir, 800, 20);
   t.comment(`seeded snapshot: ${readFileSync(join(stateDir, SNAPSHOT_FILE)).length} bytes`);
@@ -176,7 +176,7 @@ t.test('kill -9 during compaction: every container recorded and every reset answ
   let next = 0;
   for (let round = 1; round <= 6; round++) {
     const image = `test.local/compact-${round}:1`;
-    const r = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations(image, 'box', 'compact') });
+    const r = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations(image, 'box', 'compact') });
     t.equal(r.code, 0, `round ${round}: the container is unharmed: ${r.stderr}`) || t.comment(agent.stderr().slice(-3000));
     await settled(agent);
     kept.set(image, held(await show(agent, image)));

@@ -104,7 +104,7 @@ function threadTicks(pid: number, tid: string): number {
 const threadNamed = (pid: number, name: string) => readdirSync(`/proc/${pid}/task`).find((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name);
 
 t.test('a listener whose session cannot start is closed: the container fails at once instead of hanging', { skip: prlimitSkip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const pid = agent.child.pid!;
   const warm = client(agent, 'good', 'warm-1', 'test/fail-start:1', 1);
@@ -131,7 +131,7 @@ t.test('a listener whose session cannot start is closed: the container fails at 
 });
 
 t.test('accept4 without descriptors (EMFILE): the socket thread backs off, counts it, and serves the waiting runtime once they free up', { skip: prlimitSkip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const pid = agent.child.pid!;
   const tid = threadNamed(pid, 'sr-oci-accept');
@@ -162,7 +162,7 @@ t.test('accept4 without descriptors (EMFILE): the socket thread backs off, count
 });
 
 t.test('shutdown is ordered and never blocks the event loop: a stalled client, and a container handed over during the drain', { skip }, async (t) => {
-  const agent = await startAgent({ args: ['--drain-timeout', '30s'] });
+  const agent = await startAgent({ t, args: ['--drain-timeout', '30s'] });
   t.teardown(() => agent.kill9());
   const stalled = silentConnections(agent.socket, 1);
   t.teardown(() => stalled.end());
@@ -191,7 +191,7 @@ t.test('shutdown is ordered and never blocks the event loop: a stalled client, a
 });
 
 t.test('a stray "}" before the state message: refused and counted, the agent lives on', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const bad = client(agent, 'straybrace', 'stray-1', 'test/stray:1');
   t.equal(await bad.exit, 0, bad.stderr());
@@ -206,7 +206,7 @@ t.test('a stray "}" before the state message: refused and counted, the agent liv
 });
 
 t.test('clients that hand over a listener and vanish at once: nothing leaks, nothing crashes', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const pid = agent.child.pid!;
   const warm = client(agent, 'good', 'vanish-warm', 'test/vanish:1', 1);
@@ -229,7 +229,7 @@ t.test('clients that hand over a listener and vanish at once: nothing leaks, not
 });
 
 t.test('500 connections that send nothing: the agent answers, containers start and are recorded, the connections are timed out and counted', { skip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const silent = silentConnections(agent.socket, 500);
   t.teardown(() => silent.end());
@@ -259,7 +259,7 @@ async function recordingProfile(agent: AgentProcess): Promise<unknown> {
 const WORKLOAD = ['/bin/sh', '-c', 'echo hello; ls / > /dev/null'];
 
 t.test('runc containers start and are recorded while a stalled client holds the socket', { skip: runcSkip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const profile = await recordingProfile(agent);
   // Always one silent connection open: a new one as soon as the agent times the last out.
@@ -279,7 +279,7 @@ t.test('runc containers start and are recorded while a stalled client holds the 
   });
   await eventually(() => metric(agent, 'seccomp_recorder_runtime_connections_in_progress'), (v) => v === 1);
   for (const i of [1, 2]) {
-    const r = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations('test.local/held:1', 'box') });
+    const r = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations('test.local/held:1', 'box') });
     t.equal(r.code, 0, `container ${i} ran: ${r.stderr}`);
     if (r.code !== 0) t.comment(agent.stderr());
     t.equal(r.stdout, 'hello\n');
@@ -295,10 +295,10 @@ t.test('runc containers start and are recorded while a stalled client holds the 
 
 t.test('the event loop is not in a container\'s path: blocked for seconds, a runc container still starts and ends, and is attributed', { skip: runcSkip }, async (t) => {
   const blockMs = 8000;
-  const agent = await startAgent({ env: { ...process.env, SECCOMP_RECORDER_TEST_BLOCK_MS: String(blockMs) } });
+  const agent = await startAgent({ t, env: { ...process.env, SECCOMP_RECORDER_TEST_BLOCK_MS: String(blockMs) } });
   t.teardown(() => agent.kill9());
   const profile = await recordingProfile(agent);
-  const r = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations('test.local/blocked:1', 'box', 'team-b') });
+  const r = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: profile, annotations: criAnnotations('test.local/blocked:1', 'box', 'team-b') });
   const unblockedBeforeExit = agent.logs.some((l) => l.msg === 'test hook: the event loop was blocked');
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, 'hello\n');

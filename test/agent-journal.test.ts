@@ -1,8 +1,7 @@
 // The agent's durable state: journal lines with checksums, a torn or corrupt
 // tail truncated with a warning, atomic compaction with generations (an
 // interrupted one never double-counts), versioned files, one agent per dir.
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -10,6 +9,7 @@ import t from 'tap';
 import { encodeLine, JOURNAL_KIND, parseJournal } from '../src/agent/journal.js';
 import type { JournalRecord } from '../src/agent/records.js';
 import { JOURNAL_FILE, RecordingStore, SNAPSHOT_FILE } from '../src/agent/store.js';
+import { tempDir } from './helpers/tmp.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -22,7 +22,7 @@ function capture() {
   return { log: pino({ level: 'debug' }, stream), lines };
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sr-journal-'));
+const tmp = () => tempDir('journal');
 const calls = (image: string, syscall: string, nr: number, count = 1): JournalRecord => ({
   k: 'calls',
   at: new Date().toISOString(),

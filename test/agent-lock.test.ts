@@ -3,12 +3,12 @@
 // refused with a message naming the directory and the holder's pid; a stale
 // pid file whose pid now belongs to a live unrelated process does not block.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { startAgent } from './helpers/agent-process.js';
 import { CLI, REPO } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 interface Run {
   pid: number;
@@ -37,7 +37,7 @@ function spawnAgent(dir: string, name: string, stateDir: string): Run {
 
 t.test('two agents started together on one state directory: exactly one runs', { timeout: 120_000 }, async (t) => {
   for (let round = 1; round <= 3; round++) {
-    const dir = mkdtempSync(join(tmpdir(), 'sr-lock-'));
+    const dir = tempDir('lock', t);
     const stateDir = join(dir, 'state');
     const a = spawnAgent(dir, 'a', stateDir);
     const b = spawnAgent(dir, 'b', stateDir);
@@ -62,7 +62,7 @@ t.test('two agents started together on one state directory: exactly one runs', {
 t.test('a stale pid file naming a live unrelated process does not block start-up', async (t) => {
   const sleeper = spawn('sleep', ['120'], { stdio: 'ignore' });
   t.teardown(() => void sleeper.kill('SIGKILL'));
-  const dir = mkdtempSync(join(tmpdir(), 'sr-lock-'));
+  const dir = tempDir('lock', t);
   mkdirSync(join(dir, 'state'), { mode: 0o700 });
   // As after kill -9 of an agent whose pid was then reused: the pid is alive, but holds no lock.
   writeFileSync(join(dir, 'state', 'agent.pid'), `${sleeper.pid}\n`);

@@ -3,8 +3,7 @@
 // config), run with --security-opt seccomp=<recording profile>. podman's
 // annotations do not name the image: the agent asks `podman inspect`.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { ImageDetail, ImageSummary } from '../src/agent/views.js';
@@ -12,6 +11,7 @@ import { nativeBuildStatus } from '../src/record/native.js';
 import { buildRootfs, findStaticBusybox, hasCommand, isMountpoint } from '../scripts/lib/oci-bundle.mjs';
 import { eventually, startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const skip = !nativeBuildStatus().ok
   ? 'the native part is not built (npm run build)'
@@ -59,15 +59,14 @@ function podman(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120_000): Pr
 }
 
 t.test('a podman container run with the recording profile is attributed to its localhost/ image', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-agent-podman-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('agent-podman', t);
   const env = podmanEnv(dir);
   buildRootfs(dir);
   execFileSync('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.']);
   execFileSync('podman', ['import', join(dir, 'rootfs.tar'), 'localhost/sr-agent-box:1'], { env, stdio: 'pipe' });
 
   // The agent must see the same podman storage to inspect the container.
-  const agent = await startAgent({ env });
+  const agent = await startAgent({ t, env });
   t.teardown(() => agent.kill9());
   const profileFile = join(dir, 'record.json');
   const p = await runCli(['recording-profile', '--runtime', 'runc', '--socket', agent.socket, '-o', profileFile, '-q']);

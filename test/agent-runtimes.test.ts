@@ -32,21 +32,21 @@ const images = async (agent: AgentProcess) => (await agent.json<{ images: ImageS
 const names = (d: ImageDetail) => d.calls.map((o) => `${o.arch}/${o.syscall ?? o.nr}`);
 
 t.test('runc and crun containers: attributed by annotation, merged per image, the API profile enforced by runc', { skip: runcSkip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const runcProfile = await recordingProfile(agent, 'runc');
 
-  const a = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: runcProfile, annotations: criAnnotations('test.local/busybox:1', 'box', 'team-a') });
+  const a = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: runcProfile, annotations: criAnnotations('test.local/busybox:1', 'box', 'team-a') });
   t.equal(a.code, 0, `runc under the recording profile: ${a.stderr}`);
   t.equal(a.stdout, 'hello\n');
   let expected = 1;
   // A skip with its reason when crun is missing (.ci/run installs it); the rest checks runc alone then.
   await t.test('the crun container of the same image', { skip: crunSkip }, async (t) => {
-    const b = await runAnnotated({ runtime: 'crun', args: WORKLOAD, seccomp: await recordingProfile(agent, 'crun'), annotations: criAnnotations('test.local/busybox:1', 'box', 'team-b') });
+    const b = await runAnnotated({ t, runtime: 'crun', args: WORKLOAD, seccomp: await recordingProfile(agent, 'crun'), annotations: criAnnotations('test.local/busybox:1', 'box', 'team-b') });
     t.equal(b.code, 0, `crun under its recording profile (NOTIFY as the default action): ${b.stderr}`);
     expected = 2;
   });
-  const c = await runAnnotated({ runtime: 'runc', args: ['/bin/sh', '-c', 'echo other; id > /dev/null'], seccomp: runcProfile, annotations: criAnnotations('test.local/other:2', 'other', 'team-a') });
+  const c = await runAnnotated({ t, runtime: 'runc', args: ['/bin/sh', '-c', 'echo other; id > /dev/null'], seccomp: runcProfile, annotations: criAnnotations('test.local/other:2', 'other', 'team-a') });
   t.equal(c.code, 0, c.stderr);
 
   const list = await eventually(() => images(agent), (l) => l.length === 2 && l[0].containers === expected && l[0].liveContainers === 0);
@@ -71,21 +71,21 @@ t.test('runc and crun containers: attributed by annotation, merged per image, th
   const profile = await agent.raw('GET', `/v1/recordings/${encodeURIComponent('test.local/busybox:1')}/profile`);
   t.equal(profile.status, 200);
   const enforced = JSON.parse(profile.body) as unknown;
-  const run = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: enforced });
+  const run = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: enforced });
   t.equal(run.code, 0, `the generated profile lets the same workload run under runc: ${run.stderr}`);
   t.equal(run.stdout, 'hello\n');
-  const denied = await runAnnotated({ runtime: 'runc', args: ['/bin/sh', '-c', 'echo hello; id'], seccomp: enforced });
+  const denied = await runAnnotated({ t, runtime: 'runc', args: ['/bin/sh', '-c', 'echo hello; id'], seccomp: enforced });
   t.not(denied.code, 0, 'and it is no allow-all: `id`, never recorded for this image, fails under it');
   t.equal(await agent.stop(), 0);
 });
 
 t.test('hostile clients while a real container is recorded: it finishes normally, its recording complete', { skip: runcSkip || (!hasCommand('gcc') && 'gcc is not installed') }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
   const profile = await recordingProfile(agent, 'runc');
   const slowWorkload = ['/bin/sh', '-c', 'i=0; while [ $i -lt 20 ]; do cat /proc/self/status > /dev/null; i=$((i+1)); sleep 0.1; done; echo done'];
 
-  const solo = await runAnnotated({ runtime: 'runc', args: slowWorkload, seccomp: profile, annotations: criAnnotations('test.local/solo:1', 'w') });
+  const solo = await runAnnotated({ t, runtime: 'runc', args: slowWorkload, seccomp: profile, annotations: criAnnotations('test.local/solo:1', 'w') });
   t.equal(solo.code, 0, solo.stderr);
 
   const bin = fixture('agent-client', ['-lseccomp']);
@@ -95,7 +95,7 @@ t.test('hostile clients while a real container is recorded: it finishes normally
         setTimeout(() => spawn(bin, [agent.socket, mode, `h-${mode}`, 'test.local/bad:1'], { stdio: 'ignore' }).on('exit', resolve), 100 + i * 150);
       }),
   );
-  const underFire = await runAnnotated({ runtime: 'runc', args: slowWorkload, seccomp: profile, annotations: criAnnotations('test.local/underfire:1', 'w') });
+  const underFire = await runAnnotated({ t, runtime: 'runc', args: slowWorkload, seccomp: profile, annotations: criAnnotations('test.local/underfire:1', 'w') });
   t.equal(underFire.code, 0, `the container finished normally: ${underFire.stderr}`);
   t.equal(underFire.stdout, 'done\n');
   t.same([...new Set(await Promise.all(hostile))], [0], 'the hostile clients ran');
@@ -110,9 +110,9 @@ t.test('hostile clients while a real container is recorded: it finishes normally
 });
 
 t.test('kill -9 after a recording: after a restart the observations are all there', { skip: runcSkip }, async (t) => {
-  const agent = await startAgent();
+  const agent = await startAgent({ t });
   t.teardown(() => agent.kill9());
-  const r = await runAnnotated({ runtime: 'runc', args: WORKLOAD, seccomp: await recordingProfile(agent, 'runc'), annotations: criAnnotations('test.local/crash:1', 'box') });
+  const r = await runAnnotated({ t, runtime: 'runc', args: WORKLOAD, seccomp: await recordingProfile(agent, 'runc'), annotations: criAnnotations('test.local/crash:1', 'box') });
   t.equal(r.code, 0, r.stderr);
   const before = await eventually(() => show(agent, 'test.local/crash:1').catch(() => undefined), (d) => d?.liveContainers === 0 && d.notifications > 0);
   await new Promise((resolve) => setTimeout(resolve, 2500)); // two batch intervals

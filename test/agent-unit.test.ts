@@ -1,8 +1,7 @@
 // The agent's pure parts: listenerMetadata, the runtime's state message,
 // identity order, per-image aggregation (merge, groups, runtime phase, reset),
 // snapshots, metrics text, the recording profiles and an image's Recording.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { AgentState } from '../src/agent/aggregate.js';
@@ -23,6 +22,7 @@ import { UsageError } from '../src/errors.js';
 import { serializeOci } from '../src/profile/oci.js';
 import type { Observation } from '../src/profile/recording.js';
 import { recordingOfNames } from './helpers/recordings.js';
+import { tempDir } from './helpers/tmp.js';
 
 const RUNC_STATE = JSON.stringify({
   ociVersion: '1.0.2-dev',
@@ -381,7 +381,7 @@ t.test('an image profile carries argument conditions from the recorded values un
 });
 
 t.test('podman\'s containers/storage record names image and container', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'sr-storage-'));
+  const root = tempDir('storage', t);
   const id = 'f31b2d8c01ec';
   mkdirSync(join(root, 'vfs-containers', id, 'userdata'), { recursive: true });
   const meta = JSON.stringify({ 'image-name': 'localhost/agentbox:1', 'image-id': 'bab1', name: 'peek', 'created-at': 1 });

@@ -2,16 +2,16 @@
 // per level (with and without moby's default as the baseline), every one
 // validates, explain prints values by name and the risk report, diff between
 // levels shows the narrowed value sets, and a bad level is a clear error.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const ARGS = new URL('./fixtures/args/', import.meta.url).pathname;
 const MOBY = new URL('./fixtures/runtime-defaults/moby-default.json', import.meta.url).pathname;
 const REC = `${ARGS}rec-args.json`;
-const dir = mkdtempSync(join(tmpdir(), 'sr-args-cli-'));
+const dir = tempDir('args-cli');
 const LEVELS = ['off', 'safe', 'strict'] as const;
 
 const baselineArgs = (kind: 'moby' | 'plain') => (kind === 'moby' ? ['--baseline', MOBY, '--kernel', '6.1'] : ['--no-baseline']);

@@ -3,8 +3,7 @@
 // the old file), symlinks followed only when they can be, temp files that
 // cannot be redirected, the mode asked for whatever the umask.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -13,8 +12,9 @@ import { InputError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { runCli } from './helpers/cli.js';
 import { asUser, cannotSwitchUser } from './helpers/as-user.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'sr-aw-'));
+const tmp = () => tempDir('aw');
 
 t.test('a regular file is replaced whole, with the mode asked for whatever the umask, and no temp file is left', async (t) => {
   const dir = tmp();

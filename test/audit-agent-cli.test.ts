@@ -5,8 +5,7 @@
 // then from a private auditd's log. No runtime socket is opened in audit mode.
 // printk and audit settings changed here are restored; the auditd started
 // here is stopped.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -19,8 +18,9 @@ import type { AgentProcess } from './helpers/agent-process.js';
 import { eventually, startAgent } from './helpers/agent-process.js';
 import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'sr-audit-agent-cli-'));
+const work = tempDir('audit-agent-cli');
 
 t.test('recording-profile --mode log: a SCMP_ACT_LOG profile that validate accepts; notify-only options refused', async (t) => {
   const r = await runCli(['recording-profile', '--mode', 'log']);
@@ -89,6 +89,7 @@ async function recordOneContainer(t: Test, agent: AgentProcess, image: string): 
   const printed = await runCli(['recording-profile', '--mode', 'log', '-q']);
   t.equal(printed.code, 0, printed.stderr);
   const run = await runAnnotated({
+    t,
     runtime: 'runc',
     args: ['sh', '-c', 'echo hello; cat /etc/passwd > /dev/null; sleep 1'],
     seccomp: JSON.parse(printed.stdout),
@@ -130,7 +131,7 @@ async function recordOneContainer(t: Test, agent: AgentProcess, image: string): 
 t.test('agent --source audit --audit-mode kmsg: a runc container recorded from the kernel log', { skip }, async (t) => {
   await stopAuditd();
   writeFileSync(PRINTK, '0'); // no printk rate limit while recording through the kernel log (restored)
-  const agent = await startAgent({ args: ['--source', 'audit', '--audit-mode', 'kmsg', '--batch-interval', '200ms'] });
+  const agent = await startAgent({ t, args: ['--source', 'audit', '--audit-mode', 'kmsg', '--batch-interval', '200ms'] });
   t.teardown(() => agent.kill9());
   const ready = agent.logs.find((l) => l.msg === 'agent ready')!;
   t.match(ready, { source: 'audit', auditMode: 'kmsg' });
@@ -141,7 +142,7 @@ t.test('agent --source audit --audit-mode kmsg: a runc container recorded from t
 
 t.test('agent --source audit (auto): follows a running auditd\'s log', { skip }, async (t) => {
   const log = await startAuditd();
-  const agent = await startAgent({ args: ['--source', 'audit', '--audit-log', log, '--batch-interval', '200ms'] });
+  const agent = await startAgent({ t, args: ['--source', 'audit', '--audit-log', log, '--batch-interval', '200ms'] });
   t.teardown(() => agent.kill9());
   const ready = agent.logs.find((l) => l.msg === 'agent ready')!;
   t.match(ready, { source: 'audit', auditMode: 'auditd', auditLog: log }, 'auto: an audit daemon is registered, its log is followed');

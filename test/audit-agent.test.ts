@@ -5,8 +5,7 @@
 // its cgroup and its runtime's state, and the image's recording holds the
 // workload's calls. Loss marks the images of the containers it may have hit.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
@@ -22,6 +21,7 @@ import { parseAuditctlStatus } from '../src/record/audit/status.js';
 import { criAnnotations, runAnnotated } from './helpers/agent-bundle.js';
 import { seccompLogSkipReason } from './helpers/auditd.js';
 import { containerSkipReason, hasCommand } from './helpers/bundle.js';
+import { tempDir } from './helpers/tmp.js';
 
 const log = pino({ level: 'silent' });
 const auditdPid = () => {
@@ -38,13 +38,14 @@ t.test('a runc container recorded through the kernel log lands in its image', { 
   const saved = readFileSync(PRINTK, 'utf8');
   t.teardown(() => writeFileSync(PRINTK, saved));
   writeFileSync(PRINTK, '0'); // no printk rate limit while recording (restored)
-  const dir = mkdtempSync(join(tmpdir(), 'sr-audit-agent-'));
+  const dir = tempDir('audit-agent', t);
   const store = await RecordingStore.open(join(dir, 'state'), log);
   const ledger = new ContainerLedger(store, nodeLookups(log), log);
   const feed = new AuditContainerSource(new AuditSource({ mode: 'kmsg', pollMs: 20, statusPollMs: 0 }));
   await feed.start(ledger, log);
   const image = 'registry.example/audit-app:1.0';
   const run = await runAnnotated({
+    t,
     runtime: 'runc',
     args: ['sh', '-c', 'echo hello; cat /etc/passwd > /dev/null; sleep 1'],
     seccomp: ociObject(logRecordingProfile()),
@@ -69,7 +70,7 @@ t.test('a runc container recorded through the kernel log lands in its image', { 
 });
 
 t.test('loss while a container is recorded marks its image (the records are synthetic: the kernel cannot be made to lose on cue here)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-audit-agent-loss-'));
+  const dir = tempDir('audit-agent-loss', t);
   const store = await RecordingStore.open(join(dir, 'state'), log);
   const source = new AuditSource({ statusPollMs: 0, runtimeStateRoots: [] });
   const ledger = new ContainerLedger(store, { podman: async () => undefined, podmanStorage: async () => undefined, bundleAnnotations: async () => undefined }, log);

@@ -1,12 +1,12 @@
 // pid -> container: the cgroup layouts of runc, crun, containerd, CRI-O and
 // podman (v1 and v2), and the cache that answers for pids that have exited.
 // Layout strings follow what each engine writes; the runc one was seen here.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { containerIdOfCgroupFile, containerIdOfPath, PidAttributor } from '../src/record/audit/cgroup.js';
 import { RuntimeContainers } from '../src/record/audit/runtime-state.js';
+import { tempDir } from './helpers/tmp.js';
 
 const ID = 'a'.repeat(16) + 'b'.repeat(16) + '0123456789abcdef'.repeat(2);
 
@@ -46,7 +46,7 @@ t.test('runc with its own id: known from the runtime state, v2 line preferred', 
 });
 
 t.test('the runtime state directories name the containers and their bundles', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'sr-audit-state-'));
+  const root = tempDir('audit-state', t);
   mkdirSync(join(root, 'runc', 'web-1'), { recursive: true });
   writeFileSync(join(root, 'runc', 'web-1', 'state.json'), JSON.stringify({ id: 'web-1', config: { labels: ['bundle=/srv/bundles/web-1'] } }));
   mkdirSync(join(root, 'crun', 'db-1'), { recursive: true });
@@ -60,11 +60,10 @@ t.test('the runtime state directories name the containers and their bundles', as
   t.equal(known.get('db-1')?.runtime, 'crun');
   mkdirSync(join(root, 'runc', 'late'));
   t.ok(known.has('late'), 're-listed when asked about an unknown id');
-  rmSync(root, { recursive: true });
 });
 
 t.test('the attributor reads /proc and keeps answering for a pid that has exited', async (t) => {
-  const proc = mkdtempSync(join(tmpdir(), 'sr-audit-proc-'));
+  const proc = tempDir('audit-proc', t);
   const put = (pid: number, text: string) => {
     mkdirSync(join(proc, String(pid)), { recursive: true });
     writeFileSync(join(proc, String(pid), 'cgroup'), text);
@@ -81,7 +80,6 @@ t.test('the attributor reads /proc and keeps answering for a pid that has exited
   put(200, `0::/kubepods/pod1/${ID}\n`);
   t.equal(a.attribute(200, 500).status, 'host', 'fresh cache entry');
   t.equal(a.attribute(200, 1500).status, 'container', 're-read after refreshMs: a reused pid is seen');
-  rmSync(proc, { recursive: true });
 });
 
 t.test('the attributor on this machine: our own process', async (t) => {

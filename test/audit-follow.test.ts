@@ -2,13 +2,13 @@
 // a partial line completed later, rotation by rename (the old file's last
 // lines are not lost), copy-and-truncate rotation (reported), and a file that
 // appears only after the follower started.
-import { appendFileSync, mkdtempSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { FileFollower } from '../src/record/audit/follow.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sr-audit-follow-'));
+const dir = tempDir('audit-follow');
 
 /** Resolves once `cond` holds, polling; rejects after a generous limit (no timing is asserted). */
 async function until(cond: () => boolean, what: string, limitMs = 10_000): Promise<void> {

@@ -1,8 +1,7 @@
 // `seccomp-recorder import-audit` on the captured corpus: rotated and gzip'd
 // files, selection by comm/pid, denials, malformed and over-long lines, loss,
 // errors; the recording it writes feeds `generate`.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -10,9 +9,10 @@ import t from 'tap';
 import { parseRecording } from '../src/profile/recording.js';
 import type { Recording } from '../src/profile/recording.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = fileURLToPath(new URL('./fixtures/audit/', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'sr-audit-import-'));
+const dir = tempDir('audit-import');
 const load = (p: string): Recording => parseRecording(readFileSync(p, 'utf8'), p);
 const names = (r: Recording) => r.observations.map((o) => `${o.arch}/${o.syscall ?? `#${o.nr}`}`);
 

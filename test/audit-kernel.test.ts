@@ -5,8 +5,7 @@
 // limit without it) and must be reported. Every audit and printk setting
 // changed here is restored, and the auditd started here is stopped.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import t from 'tap';
@@ -23,6 +22,7 @@ import { containerSkipReason } from './helpers/bundle.js';
 import { runCli } from './helpers/cli.js';
 import { COMPAT_CASES, RUNNABLE_COMPAT } from './helpers/compat.js';
 import { fixture, hasCommand } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const skip: string | false =
   process.getuid?.() !== 0
@@ -35,7 +35,7 @@ const skip: string | false =
           : false);
 const containerSkip = skip || containerSkipReason('runc');
 
-const work = mkdtempSync(join(tmpdir(), 'sr-audit-kernel-'));
+const work = tempDir('audit-kernel');
 /** One BPF instruction: return SECCOMP_RET_LOG (struct sock_filter {u16 code; u8 jt, jf; u32 k}). */
 const LOG_BPF = join(work, 'log.bpf');
 writeFileSync(LOG_BPF, Buffer.from([0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfc, 0x7f]));
@@ -146,7 +146,7 @@ t.test('auditd: a runc container under a SCMP_ACT_LOG profile is attributed to i
   const { conf } = await startAuditd('container');
   const { source, seen } = collect({ auditdConf: conf });
   await source.start();
-  const run = await runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'echo hello; sleep 1'], seccomp: logSeccomp() });
+  const run = await runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', 'echo hello; sleep 1'], seccomp: logSeccomp() });
   t.equal(run.code, 0, run.stderr);
   t.equal(run.stdout, 'hello\n');
   await until(() => seen.some((o) => o.attribution.status === 'container' && o.attribution.containerId === run.id && o.syscall === 'exit_group'), 'the container\'s records');
@@ -178,7 +178,7 @@ t.test('no auditd: the kernel log (/dev/kmsg) is read; a program and a container
   assertFixtureCalls(t, names);
 
   if (!containerSkip) {
-    const c = await runAnnotated({ runtime: 'runc', args: ['sh', '-c', 'echo hello; sleep 1'], seccomp: logSeccomp() });
+    const c = await runAnnotated({ t, runtime: 'runc', args: ['sh', '-c', 'echo hello; sleep 1'], seccomp: logSeccomp() });
     t.equal(c.code, 0, c.stderr);
     await until(() => seen.some((o) => o.attribution.status === 'container' && o.attribution.containerId === c.id && o.syscall === 'exit_group'), 'the container\'s records');
     const calls = new Set(seen.filter((o) => o.attribution.status === 'container' && o.attribution.containerId === c.id).map((o) => o.syscall));

@@ -1,14 +1,14 @@
 // The line reader: plain and gzip'd files (by magic, whatever the name),
 // a line-length cap that skips without buffering, any chunking, damaged gzip.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
 import { InputError } from '../src/errors.js';
 import { LineSplitter, readFileLines } from '../src/record/audit/lines.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sr-audit-lines-'));
+const dir = tempDir('audit-lines');
 
 async function read(name: string, data: Buffer | string, max?: number) {
   const path = join(dir, name);

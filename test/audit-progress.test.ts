@@ -1,15 +1,15 @@
 // import-audit's progress line: drawn on a terminal (a real pty, made by
 // util-linux `script`), never with -q, never when stderr is a pipe.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CLI, runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = fileURLToPath(new URL('./fixtures/audit/', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'sr-audit-progress-'));
+const dir = tempDir('audit-progress');
 const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 const skip = hasScript ? false : 'needs `script` from util-linux (apt-get install bsdutils) to give the command a terminal';
 

@@ -7,8 +7,7 @@
 // the same counts, time span, records handed over (with their line numbers),
 // stats and loss, on the corpus and on generated logs whose serials repeat,
 // skip, go back and restart, with mutated lines, many arches and chunkings.
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -19,6 +18,7 @@ import type { SeccompRecord } from '../src/record/audit/parse.js';
 import type { ScanTally } from '../src/record/audit/scan.js';
 import { nativeAuditScan, ScanningSplitter } from '../src/record/audit/scan.js';
 import { AuditLineHandler } from '../src/record/audit/stream.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = fileURLToPath(new URL('./fixtures/audit/', import.meta.url));
 const FILES = ['auditd-raw.txt', 'auditd-enriched.txt', 'kmsg.txt', 'dmesg.txt', 'malformed.txt'];
@@ -152,7 +152,7 @@ t.test('boundary values: each side of every limit is read alike', { skip }, asyn
 });
 
 t.test('importAudit gives the same recording and report with and without the scanner', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-audit-scan-'));
+  const dir = tempDir('audit-scan', t);
   const files = FILES.map((n) => join(FIX, n));
   const joined = join(dir, 'all.log');
   writeFileSync(joined, Buffer.concat(files.map((f) => readFileSync(f))));
@@ -291,7 +291,7 @@ t.test('bulk mode: a log read in one piece is counted in C, not record by record
 });
 
 t.test('importAudit: generated logs give the same recording and report with the bulk scanner, the per-record scanner (--pid) and the string parser', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-audit-bulk-'));
+  const dir = tempDir('audit-bulk', t);
   const files = [1, 2, 3].map((seed) => {
     const f = join(dir, `audit.log.${seed}`);
     writeFileSync(f, generatedLog(seed + 100, 4000));

@@ -1,13 +1,13 @@
 // Every command's ordinary mistakes (missing files, bad JSON, bad flags, empty
 // recordings, ...) end in a typed error: non-zero exit, `error: <message>`,
 // no "internal error" and no stack trace.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sr-cli-errors-'));
+const dir = tempDir('cli-errors');
 const file = (name: string, text: string) => {
   writeFileSync(join(dir, name), text);
   return join(dir, name);

@@ -60,7 +60,7 @@ t.test('Pods through containerd\'s CRI', { skip, timeout: 240_000 }, async (t) =
     runPod(node.cri, { name, uid, namespace, container: 'app', image: WORKLOAD_IMAGE, command: WORKLOAD, seccompProfile, profileOn, logDir: node.logDir });
 
   await t.test('notify: a Pod with the recording profile as its Localhost profile; the exported profile enforced', async (t) => {
-    const agent = await startAgent({ args: ['--batch-interval', '100ms'] });
+    const agent = await startAgent({ t, args: ['--batch-interval', '100ms'] });
     t.teardown(() => agent.kill9());
     const rp = await runCli(['recording-profile', '--runtime', 'runc', '--socket', agent.socket, '-q']);
     t.equal(rp.code, 0, rp.stderr);
@@ -121,7 +121,7 @@ t.test('Pods through containerd\'s CRI', { skip, timeout: 240_000 }, async (t) =
 
   const bpfSkip = bpfUnavailableReason();
   await t.test('bpf: a Pod with no profile at all', { skip: bpfSkip || false }, async (t) => {
-    const agent = await startAgent({ args: ['--source', 'bpf', '--batch-interval', '100ms', '--bpf-grace', '1s'] });
+    const agent = await startAgent({ t, args: ['--source', 'bpf', '--batch-interval', '100ms', '--bpf-grace', '1s'] });
     t.teardown(() => agent.kill9());
     const run = await pod('batch-0', 'uid-batch-0', 'jobs');
     t.equal(run.exitCode, 0, run.stderr);

@@ -105,7 +105,7 @@ t.test('the liveness probe\'s command answers from a running agent, and fails wi
   const probe = agent.livenessProbe!.exec.command;
   t.equal(probe[0], 'seccomp-recorder');
   t.equal(flag({ ...agent, command: probe }, '--api-socket'), DEFAULT_API_SOCKET);
-  const running = await startAgent();
+  const running = await startAgent({ t });
   t.teardown(() => running.kill9());
   const args = (api: string) => [...probe.slice(1, probe.indexOf('--api-socket')), '--api-socket', api];
   const ok = await runCli(args(running.apiSocket));

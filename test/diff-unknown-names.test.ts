@@ -3,12 +3,12 @@
 // that denies what the default allows, an error that fails the diff (the new
 // profile is looser here than written). Docker's and containers-common's
 // defaults (test/fixtures/runtime-defaults) as the real-world cases.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { knownToLibseccomp } from '../src/seccomp/syscall-exists.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const DEFAULTS = new URL('./fixtures/runtime-defaults/', import.meta.url).pathname;
 
@@ -27,7 +27,7 @@ for (const file of ['moby-default.json', 'containers-common.json']) {
 }
 
 t.test('a new profile denying an unknown name the default allows: an error, and the diff fails', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-diff-unknown-'));
+  const dir = tempDir('diff-unknown', t);
   const rule = (names: string[]) => JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names, action: 'SCMP_ACT_ERRNO' }] });
   writeFileSync(join(dir, 'old.json'), rule(['reboot']));
   writeFileSync(join(dir, 'new.json'), rule(['reboot', 'not_a_syscall_x']));

@@ -3,12 +3,12 @@
 // one; without auditd it says "not installed". The fallbacks are exercised
 // with PATHs holding only some of the real tools.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { auditdCheck } from '../src/cli/doctor.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8', env: { PATH: `${process.env.PATH}:/usr/sbin:/sbin` } }).stdout.trim() || undefined;
 const auditd = which('auditd');
@@ -18,7 +18,7 @@ const skip = !auditd || !auditctl ? 'auditd/auditctl not installed (.ci/run inst
 
 /** A PATH of one directory holding links to just these tools. */
 function pathWith(...tools: (string | undefined)[]): NodeJS.ProcessEnv {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-doctor-path-'));
+  const dir = tempDir('doctor-path');
   for (const tool of tools) if (tool) symlinkSync(tool, join(dir, tool.split('/').pop()!));
   return { PATH: dir };
 }

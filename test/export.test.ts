@@ -1,6 +1,5 @@
 // export: kubelet path rules, atomic 0644 write, no silent overwrite.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { InputError, UsageError } from '../src/errors.js';
@@ -9,9 +8,10 @@ import { loadBaseline } from '../src/profile/baseline.js';
 import { allowListProfile } from '../src/profile/model.js';
 import { parseOciProfile, serializeOci } from '../src/profile/oci.js';
 import { checkProfileName, localhostProfileFor } from '../src/profile/pod.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = new URL('./fixtures/generate/', import.meta.url).pathname;
-const root = () => mkdtempSync(join(tmpdir(), 'kubelet-'));
+const root = () => tempDir('kubelet');
 /** The rejection of `p` (undefined when it fulfils). */
 const caught = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
 

@@ -1,7 +1,6 @@
 // generateProfile: baseline rules kept per recorded syscall, denials listed,
 // runtime base, multi-arch name checks, every output format, determinism.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import YAML from 'yaml';
@@ -17,6 +16,7 @@ import { parseRecording } from '../src/profile/recording.js';
 import type { RuntimeBase } from '../src/profile/runtime-base.js';
 import { chooseRuntimeBase, DEFAULT_BASE_DIR, listRuntimeBases, parseRuntimeBase, serializeRuntimeBase } from '../src/profile/runtime-base.js';
 import { parseYamlDocument, profileFromSpoObject, serializeSpo } from '../src/profile/spo.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = new URL('./fixtures/generate/', import.meta.url).pathname;
 const rec = (name: string): RecordingInput => {
@@ -208,7 +208,7 @@ const fakeBase = (version: string, names: string[]): RuntimeBase => ({
 });
 
 t.test('runtime base sets: exact version, else the nearest with a warning', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'bases-'));
+  const dir = tempDir('bases', t);
   writeFileSync(join(dir, 'runc-1.1.5.json'), serializeRuntimeBase(fakeBase('1.1.5', ['read'])));
   writeFileSync(join(dir, 'runc-1.2.0.json'), serializeRuntimeBase(fakeBase('1.2.0', ['write'])));
   writeFileSync(join(dir, 'crun-1.8.1.json'), '{}');

@@ -3,8 +3,7 @@
 // is changed; Pod vs container securityContext inheritance; acceptance by
 // annotation; Localhost profiles checked against a kubelet directory and a
 // recording; the fixtures' workload kinds (init, ephemeral, CronJob, List).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import YAML from 'yaml';
@@ -17,6 +16,7 @@ import { allowListProfile } from '../src/profile/model.js';
 import { serializeOci } from '../src/profile/oci.js';
 import type { Recording } from '../src/profile/recording.js';
 import { recordingOfNames } from './helpers/recordings.js';
+import { tempDir } from './helpers/tmp.js';
 
 const CLEAN = `apiVersion: v1
 kind: Pod
@@ -166,7 +166,7 @@ function recordingOf(image: string, names: string[]): Recording {
 }
 
 t.test('Localhost profiles: missing from the kubelet directory, unreadable, or not covering the recording', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'sr-lint-kubelet-'));
+  const root = tempDir('lint-kubelet', t);
   mkdirSync(join(root, 'seccomp', 'seccomp-recorder'), { recursive: true });
   writeFileSync(join(root, 'seccomp', 'seccomp-recorder', 'busybox.json'), serializeOci(allowListProfile(['x86_64'], ['read', 'write', 'exit_group'])));
   writeFileSync(join(root, 'seccomp', 'seccomp-recorder', 'broken.json'), '{"defaultAction": 5');

@@ -2,9 +2,6 @@
 // form, --map before profiles exported under the kubelet root, a mapped
 // profile that is not exported, two images that would share one file; and a
 // JSON manifest patched stays JSON.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { InputError, UsageError } from '../src/errors.js';
 import { imageCandidates, normalizeImage } from '../src/k8s/image-ref.js';
@@ -13,6 +10,7 @@ import { patchManifest } from '../src/k8s/patch.js';
 import { profileResolver } from '../src/k8s/profile-sources.js';
 import { exportProfile } from '../src/profile/export.js';
 import { allowListProfile } from '../src/profile/model.js';
+import { tempDir } from './helpers/tmp.js';
 
 t.test('image references are completed as a runtime pulls them', async (t) => {
   const cases: [string, string][] = [
@@ -32,7 +30,7 @@ t.test('image references are completed as a runtime pulls them', async (t) => {
 });
 
 async function root(names: string[]): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-sources-'));
+  const dir = tempDir('sources');
   for (const name of names) await exportProfile({ profile: allowListProfile(['x86_64'], ['read', name.length % 2 ? 'write' : 'close']), name, kubeletRoot: dir });
   return dir;
 }

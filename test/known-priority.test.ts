@@ -4,8 +4,7 @@
 // programs in a small classic-BPF interpreter (below: the instructions
 // libseccomp emits) on every syscall number of each arch, with argument values
 // around the profile's conditions; then on the real kernel, the same recording.
-import { readFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -17,6 +16,7 @@ import { archByName } from '../src/seccomp/arch.js';
 import { compileProfile } from '../src/seccomp/compile.js';
 import { runCli } from './helpers/cli.js';
 import { fixture } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -126,7 +126,7 @@ t.test('hottestFirst: native arch, summed over recordings, most calls first', as
 });
 
 t.test('record --known with --known-counts: the same recording, on the real kernel', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-known-priority-'));
+  const dir = tempDir('known-priority', t);
   const first = await runCli(['record', '-q', '-o', join(dir, 'known.json'), '--save-recording', join(dir, 'counts.json'), '--', fixture('syscalls')]);
   t.equal(first.code, 0, first.stderr);
   // Drop one name the fixture calls, so the known run has something new to find.
@@ -147,7 +147,7 @@ t.test('--known-counts needs --known, and a recording', async (t) => {
   const r = await runCli(['record', '--known-counts', join(FIX, 'runtime-defaults/moby-default.json'), '--', 'true']);
   t.equal(r.code, 2);
   t.match(r.stderr, /^error: --known-counts orders the filter of --known/);
-  const dir = mkdtempSync(join(tmpdir(), 'sr-known-priority-'));
+  const dir = tempDir('known-priority', t);
   const p = join(FIX, 'runtime-defaults/moby-default.json');
   const r2 = await runCli(['record', '--known', p, '--known-counts', p, '-o', join(dir, 'x.json'), '--', 'true']);
   t.equal(r2.code, 2);

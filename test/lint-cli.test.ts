@@ -2,8 +2,7 @@
 // 1 an error, 2 unreadable input), stdin `-`, directories, the JSON shape,
 // SARIF 2.1.0's required fields, a YAML error's file and line, and Localhost
 // profiles checked against recordings given as files or asked of a real agent.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
@@ -14,6 +13,7 @@ import { nativeBuildStatus } from '../src/record/native.js';
 import type { AgentProcess } from './helpers/agent-process.js';
 import { startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = 'test/fixtures/k8s/';
 const CLEAN = `apiVersion: v1
@@ -78,7 +78,7 @@ t.test('JSON: findings with file, line, object, container, rule, severity; a sum
 });
 
 t.test('SARIF 2.1.0: the fields code scanning requires, rules indexed, acceptance as a suppression', async (t) => {
-  const out = join(mkdtempSync(join(tmpdir(), 'sr-sarif-')), 'lint.sarif');
+  const out = join(tempDir('sarif', t), 'lint.sarif');
   const r = await runCli(['lint', '--format', 'sarif', '-o', out, `${FIX}multi.yaml`, `${FIX}cronjob.yaml`]);
   t.equal(r.code, 1, r.stderr);
   t.equal(r.stdout, '', 'written to the file only');
@@ -120,7 +120,7 @@ t.test('SARIF 2.1.0: the fields code scanning requires, rules indexed, acceptanc
 });
 
 t.test('bad input: YAML that does not parse names file and line, exit 2, nothing on stdout', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-lint-bad-'));
+  const dir = tempDir('lint-bad', t);
   const file = join(dir, 'broken.yaml');
   writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n spec: [\n');
   const r = await runCli(['lint', file]);
@@ -131,7 +131,7 @@ t.test('bad input: YAML that does not parse names file and line, exit 2, nothing
   const missing = await runCli(['lint', join(dir, 'nope.yaml')]);
   t.equal(missing.code, 2);
   t.match(missing.stderr, /nope\.yaml: cannot read: no such file/);
-  const empty = mkdtempSync(join(tmpdir(), 'sr-lint-empty-'));
+  const empty = tempDir('lint-empty', t);
   const none = await runCli(['lint', empty]);
   t.equal(none.code, 2);
   t.match(none.stderr, /no \*\.yaml, \*\.yml or \*\.json files in this directory/);
@@ -146,14 +146,14 @@ t.test('a directory is read as its manifest files, sorted', async (t) => {
 });
 
 function kubeletWithBusyboxProfile(names: string[]): string {
-  const root = mkdtempSync(join(tmpdir(), 'sr-lint-kubelet-'));
+  const root = tempDir('lint-kubelet');
   mkdirSync(join(root, 'seccomp', 'seccomp-recorder'), { recursive: true });
   writeFileSync(join(root, 'seccomp', 'seccomp-recorder', 'busybox.json'), serializeOci(allowListProfile(['x86_64'], names)));
   return root;
 }
 
 function recordingFile(image: string, names: [string, number][]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'sr-lint-rec-')), 'rec.json');
+  const file = join(tempDir('lint-rec'), 'rec.json');
   const observations = names.map(([syscall, nr]) => ({ arch: 'x86_64', syscall, nr, count: 1 }));
   writeFileSync(file, JSON.stringify({ kind: 'seccomp-recorder/recording', version: 1, identity: { image }, arches: ['x86_64'], startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', tool: { name: 'seccomp-recorder', version: '0' }, observations, stats: { notifications: 1, lost: 0 } }));
   return file;
@@ -181,7 +181,7 @@ t.test('--kubelet-root and --recording: a Localhost profile missing, or denying 
 const skipAgent = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
 
 t.test('--agent: what the agent recorded for the image decides coverage', { skip: skipAgent }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-lint-agent-'));
+  const dir = tempDir('lint-agent', t);
   mkdirSync(join(dir, 'state'));
   const store = await RecordingStore.open(join(dir, 'state'), pino({ level: 'silent' }));
   const at = '2026-01-01T00:00:00.000Z';

@@ -1,6 +1,5 @@
 // merge: union of recordings and profiles with coverage; --check superset logic.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { InputError } from '../src/errors.js';
@@ -11,9 +10,10 @@ import { checkSuperset, loadInputFile, mergeInputs } from '../src/profile/merge.
 import type { Profile } from '../src/profile/model.js';
 import { allowListProfile } from '../src/profile/model.js';
 import { serializeOci } from '../src/profile/oci.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = new URL('./fixtures/generate/', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'merge-test-'));
+const dir = tempDir('merge-test');
 const asInput = (profile: Profile, file = 'p.json'): LoadedInput => ({ file, kind: 'profile', profile });
 const writeProfile = (name: string, p: Profile) => {
   const f = join(dir, name);

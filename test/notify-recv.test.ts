@@ -3,14 +3,14 @@
 // gone (probed), with poll + RECV kept (and forced by SECCOMP_RECORDER_POLL_RECV=1);
 // both record the same calls, and a stop ends a loop blocked in RECV at once.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import pino from 'pino';
 import { launch } from '../src/record/launch.js';
 import { nativeBuildStatus } from '../src/record/native.js';
 import { CLI } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const skip = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
 const logger = pino({ level: 'silent' });
@@ -42,7 +42,7 @@ t.test('blocking RECV where the kernel allows it, poll + RECV on request: the sa
 
 t.test('a stop ends a loop waiting in RECV for a silent descendant, at once', { skip }, async (t) => {
   // The command exits; its child sleeps (no syscalls) holding the filter: the loop waits.
-  const pidFile = join(mkdtempSync(join(tmpdir(), 'sr-notify-recv-')), 'sleeper.pid');
+  const pidFile = join(tempDir('notify-recv', t), 'sleeper.pid');
   const script = `sleep 60 >/dev/null 2>&1 & echo $! > '${pidFile}'; exit 0`;
   const child = spawn(process.execPath, [CLI, 'record', '-o', '/dev/null', '--source', 'notify', '--', '/bin/sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => {

@@ -5,8 +5,7 @@
 // replacing another profile, idempotence, --format spo, the agent as source
 // (exported where the manifests point, then accepted by lint), bad input.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import t from 'tap';
@@ -21,6 +20,7 @@ import type { AgentProcess } from './helpers/agent-process.js';
 import { startAgent } from './helpers/agent-process.js';
 import { runCli } from './helpers/cli.js';
 import { hasCommand } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = 'test/fixtures/k8s/';
 const FILES = ['deployment-init', 'multi', 'cronjob'];
@@ -29,7 +29,7 @@ const MAP = ['--map', `${BUILDER}=report-builder`];
 
 /** A kubelet root with the profiles the fixtures' images resolve to, exported as `export` does. */
 async function kubeletRoot(): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'sr-patch-kubelet-'));
+  const root = tempDir('patch-kubelet');
   for (const name of ['busybox-1.36', 'nginx-1.27', 'redis-7', 'report-builder'])
     await exportProfile({ profile: allowListProfile(['x86_64'], ['read', 'write', 'exit_group', name.startsWith('nginx') ? 'accept4' : 'nanosleep']), name, kubeletRoot: root });
   return root;
@@ -39,7 +39,7 @@ const comments = (text: string) => text.split('\n').filter((l) => l.includes('#'
 
 t.test('golden: each fixture patched, comments and formatting kept, nothing else changed', async (t) => {
   const root = await kubeletRoot();
-  const out = mkdtempSync(join(tmpdir(), 'sr-patch-out-'));
+  const out = tempDir('patch-out', t);
   for (const f of FILES) {
     const r = await runCli(['patch', '--kubelet-root', root, ...MAP, `${FIX}${f}.yaml`, '-o', join(out, `${f}.yaml`)]);
     t.equal(r.code, 0, r.stderr);
@@ -65,7 +65,7 @@ t.test('golden: each fixture patched, comments and formatting kept, nothing else
 
 t.test('containers without a profile are listed on stderr; privileged ones are flagged', async (t) => {
   const root = await kubeletRoot();
-  const r = await runCli(['patch', '--kubelet-root', root, `${FIX}multi.yaml`, `${FIX}cronjob.yaml`, `${FIX}deployment-init.yaml`, '-o', join(mkdtempSync(join(tmpdir(), 'sr-p-')), 'all.yaml')]);
+  const r = await runCli(['patch', '--kubelet-root', root, `${FIX}multi.yaml`, `${FIX}cronjob.yaml`, `${FIX}deployment-init.yaml`, '-o', join(tempDir('patch-all', t), 'all.yaml')]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /^seccomp-recorder: 6 container\(s\) given a Localhost profile \(0 replacing another\), 0 already set, 3 without a profile; 3 file\(s\)$/m);
   const listed = r.stderr.split('no profile for:\n')[1].trimEnd().split('\n');
@@ -80,7 +80,7 @@ t.test('containers without a profile are listed on stderr; privileged ones are f
 
 t.test('--diff prints a unified diff and writes nothing; GNU patch applies it to give the golden', async (t) => {
   const root = await kubeletRoot();
-  const dir = mkdtempSync(join(tmpdir(), 'sr-patch-diff-'));
+  const dir = tempDir('patch-diff', t);
   const file = join(dir, 'deployment-init.yaml');
   copyFileSync(`${FIX}deployment-init.yaml`, file);
   const mtime = statSync(file).mtimeMs;
@@ -98,7 +98,7 @@ t.test('--diff prints a unified diff and writes nothing; GNU patch applies it to
 
 t.test('--diff applied by GNU patch gives the golden, for every fixture', { skip: hasCommand('patch') ? false : 'GNU patch is missing (apt-get install patch)' }, async (t) => {
   const root = await kubeletRoot();
-  const dir = mkdtempSync(join(tmpdir(), 'sr-patch-apply-'));
+  const dir = tempDir('patch-apply', t);
   for (const f of FILES) {
     const r = await runCli(['patch', '-q', '--diff', '--kubelet-root', root, ...MAP, `${FIX}${f}.yaml`]);
     t.equal(r.code, 0, r.stderr);
@@ -131,7 +131,7 @@ t.test('idempotent; another profile already set is replaced and reported', async
 
 t.test('--in-place rewrites every file, or none when one of them is bad', async (t) => {
   const root = await kubeletRoot();
-  const dir = mkdtempSync(join(tmpdir(), 'sr-patch-inplace-'));
+  const dir = tempDir('patch-inplace', t);
   for (const f of FILES) copyFileSync(`${FIX}${f}.yaml`, join(dir, `${f}.yaml`));
   writeFileSync(join(dir, 'zz-broken.yaml'), 'kind: Pod\nspec:\n  containers: [\n');
   const bad = await runCli(['patch', '--in-place', '--kubelet-root', root, ...MAP, dir]);
@@ -190,7 +190,7 @@ t.test('bad use: no profile source, --in-place on stdin, a mapped profile not ex
 const skipAgent = nativeBuildStatus().ok ? false : 'the native part is not built (npm run build)';
 
 t.test('--agent: the agent\'s profiles are exported where the manifests now point, and lint is then satisfied', { skip: skipAgent }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-patch-agent-'));
+  const dir = tempDir('patch-agent', t);
   mkdirSync(join(dir, 'state'));
   const store = await RecordingStore.open(join(dir, 'state'), pino({ level: 'silent' }));
   const at = '2026-01-01T00:00:00.000Z';
@@ -200,7 +200,7 @@ t.test('--agent: the agent\'s profiles are exported where the manifests now poin
   await store.close();
   const agent: AgentProcess = await startAgent({ like: { dir } as AgentProcess });
   t.teardown(() => agent.kill9());
-  const root = mkdtempSync(join(tmpdir(), 'sr-patch-agent-kubelet-'));
+  const root = tempDir('patch-agent-kubelet', t);
   const out = join(dir, 'patched.yaml');
   const r = await runCli(['patch', '--agent', '--api-socket', agent.apiSocket, '--kubelet-root', root, `${FIX}deployment-init.yaml`, '-o', out]);
   t.equal(r.code, 0, r.stderr);

@@ -1,13 +1,13 @@
 // A checkout whose native part was never built: `record` and `doctor` say what is missing.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { REPO } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 t.test('without build/Release the error names the missing file and the fix', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-nobuild-'));
+  const dir = tempDir('nobuild', t);
   cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));

@@ -2,14 +2,14 @@
 // from moby's and containers-common's published profiles): names libseccomp
 // does not know are weighed by what their rule does, the same in validate,
 // explain and run; explain resolves a Docker-shaped profile as diff does.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { validateProfileText } from '../src/profile/validate.js';
 import { libseccompVersion } from '../src/seccomp/libseccomp.js';
 import { knownToLibseccomp } from '../src/seccomp/syscall-exists.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIX = 'test/fixtures/runtime-defaults/';
 const MOBY = `${FIX}moby-default.json`;
@@ -44,7 +44,7 @@ t.test("validate: containers-common's default is valid with no unknown names", a
   t.equal(report.resolvedFor?.caps.includes('CAP_AUDIT_WRITE'), true, "resolved for Docker's default capabilities");
 });
 
-const tmp = mkdtempSync(join(tmpdir(), 'sr-defaults-'));
+const tmp = tempDir('defaults');
 const write = (name: string, doc: unknown) => {
   writeFileSync(join(tmp, name), JSON.stringify(doc));
   return join(tmp, name);

@@ -1,8 +1,7 @@
 // One meaning of "this syscall exists on this arch" (src/seccomp/syscall-exists.ts),
 // on x86, s390x and x86_64, and every command that asks gets the same answer:
 // socketcall/ipc-multiplexed calls exist where libseccomp still filters them.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { DOCKER_DEFAULT_CAPS } from '../src/profile/baseline.js';
@@ -15,6 +14,7 @@ import { serializeOci } from '../src/profile/oci.js';
 import { resolveNames } from '../src/seccomp/name-report.js';
 import { existsOnAny, nameExistence, syscallExistence } from '../src/seccomp/syscall-exists.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 // [arch, name, existence]: real numbers, multiplexed pseudo numbers a filter still reaches, and absent ones.
 const TABLE: [string, string, string][] = [
@@ -81,7 +81,7 @@ t.test('explain counts a baseline name that exists on the profile\'s arch throug
 });
 
 t.test('diff: a rule for a name the arch cannot filter is no change there', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sr-exists-'));
+  const dir = tempDir('exists', t);
   const write = (name: string, p: Profile) => {
     writeFileSync(join(dir, name), serializeOci(p));
     return join(dir, name);

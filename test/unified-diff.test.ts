@@ -2,12 +2,12 @@
 // turns the old text into the new one, for many seeded random edits (inserts,
 // deletes, changes near and far apart, empty texts, a missing final newline).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { unifiedDiff } from '../src/util/unified-diff.js';
 import { hasCommand } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 t.test('hand-checked: one insertion, with three lines of context and the hunk header', async (t) => {
   const a = 'a\nb\nc\nd\ne\nf\ng\n';
@@ -26,7 +26,7 @@ function lcg(seed: number): () => number {
 t.test('GNU patch applies every diff exactly', { skip: hasCommand('patch') ? false : 'GNU patch is missing (apt-get install patch)' }, async (t) => {
   const rnd = lcg(13);
   const pick = (n: number) => Math.floor(rnd() * n);
-  const dir = mkdtempSync(join(tmpdir(), 'sr-udiff-'));
+  const dir = tempDir('udiff', t);
   let checked = 0;
   for (let i = 0; i < 300; i++) {
     const a = Array.from({ length: pick(40) }, () => `line ${pick(8)}`);
