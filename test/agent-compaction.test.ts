@@ -84,6 +84,23 @@ t.test('the snapshot written in slices is the one written at once, byte for byte
   await store.close();
 });
 
+t.test('records a compaction is writing still count as waiting (the journal lag metric, /healthz) until the snapshot is in place', async (t) => {
+  const dir = tmp();
+  const seen: [CompactionStep, number][] = [];
+  let store: RecordingStore | undefined;
+  store = await RecordingStore.open(dir, silent, { onCompactionStep: (s) => void (store && seen.push([s, store.lag().pending])) });
+  const list = records(0, 1500, 30);
+  for (const r of list) store.record(r);
+  t.equal(store.lag().pending, list.length);
+  await store.compact();
+  const during = seen.filter(([s]) => s === 'cut' || s === 'slice' || s === 'chunk');
+  t.ok(during.length >= 3, `${during.length} steps before the snapshot is in place`);
+  t.same([...new Set(during.map(([, n]) => n))], [list.length], 'each says every record still waits');
+  t.same(seen.filter(([s]) => s === 'snapshot' || s === 'journal').map(([, n]) => n), [0, 0], 'none once the snapshot is in place');
+  t.equal(store.lag().pending, 0);
+  await store.close();
+});
+
 t.test('records applied while a compaction is written go to the next journal, not into the snapshot', async (t) => {
   const dir = tmp();
   const before = records(0, 1200, 30);

@@ -94,6 +94,9 @@ async function removeLeftoverTemps(dir: string, log: Logger): Promise<void> {
 export class RecordingStore {
   private pending: string[] = [];
   private oldestPendingAt: number | undefined;
+  /** Records taken out of `pending` by the write in progress (journal or snapshot), durable only when it ends. */
+  private inFlight = 0;
+  private inFlightSince: number | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   /** A compaction wrote its snapshot but not its fresh journal: the open one is stale. */
@@ -204,7 +207,9 @@ export class RecordingStore {
 
   /** Records not yet durable, and how long the oldest has waited. */
   lag(now = Date.now()): { pending: number; seconds: number } {
-    return { pending: this.pending.length, seconds: this.oldestPendingAt === undefined ? 0 : (now - this.oldestPendingAt) / 1000 };
+    // A write in progress still counts: a compaction written in slices lets the API answer while it runs.
+    const oldest = [this.oldestPendingAt, this.inFlightSince].filter((t): t is number => t !== undefined);
+    return { pending: this.pending.length + this.inFlight, seconds: oldest.length ? (now - Math.min(...oldest)) / 1000 : 0 };
   }
 
   get journalBytes(): number {
@@ -226,6 +231,7 @@ export class RecordingStore {
       const since = this.oldestPendingAt;
       this.pending = [];
       this.oldestPendingAt = undefined;
+      this.takeInFlight(lines.length, since);
       try {
         await this.journal.writeDurably(lines);
       } catch (err) {
@@ -233,9 +239,16 @@ export class RecordingStore {
         this.pending = lines.concat(this.pending);
         this.oldestPendingAt = since;
         throw err;
+      } finally {
+        this.takeInFlight(0, undefined);
       }
       if (this.journal.size > this.compactBytes) await this.compactNow();
     });
+  }
+
+  private takeInFlight(count: number, since: number | undefined): void {
+    this.inFlight = count;
+    this.inFlightSince = since;
   }
 
   compact(): Promise<void> {
@@ -251,6 +264,7 @@ export class RecordingStore {
     this.pending = [];
     this.oldestPendingAt = undefined;
     this.cut = cut;
+    this.takeInFlight(pending.length, since);
     try {
       await this.onStep?.('cut');
       await writeFileAtomic(join(this.dir, SNAPSHOT_FILE), cut.chunks(), { mode: 0o600, follow: false });
@@ -260,6 +274,7 @@ export class RecordingStore {
       throw err;
     } finally {
       this.cut = undefined;
+      this.takeInFlight(0, undefined);
     }
     this.generation = next;
     this.journalStale = true;
