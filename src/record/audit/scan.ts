@@ -158,18 +158,23 @@ export class ScanningSplitter extends ByteLineSplitter {
     while (start < end) {
       const n = this.scan(bytes, start, end, out, this.state);
       for (let i = 0, o = 0; i < n; i++, o += SLOT) {
-        if (counted) {
-          if (out[o + S_RAW_END] - out[o + S_START] > this.maxLineBytes) {
-            this.stats.oversized++;
-            this.onOversized?.();
-            continue;
-          }
-          this.stats.lines++;
-        }
+        if (counted && !this.countLine(o)) continue;
         this.line(bytes, o);
       }
       start = out[(n - 1) * SLOT + S_RAW_END] + 1;
     }
+  }
+
+  /** Counts the line in slot `o`: false (counted as oversized, and to be skipped) past maxLineBytes. */
+  private countLine(o: number): boolean {
+    const out = this.out;
+    if (out[o + S_RAW_END] - out[o + S_START] > this.maxLineBytes) {
+      this.stats.oversized++;
+      this.onOversized?.();
+      return false;
+    }
+    this.stats.lines++;
+    return true;
   }
 
   /** block() with lines counted in C; the slots that come back are read in order, after the lines counted before each. */
@@ -190,12 +195,7 @@ export class ScanningSplitter extends ByteLineSplitter {
           handler.lineNo += skipped;
           loss.continueTo('', out[o + S_HIGH]);
         }
-        if (out[o + S_RAW_END] - out[o + S_START] > this.maxLineBytes) {
-          this.stats.oversized++;
-          this.onOversized?.();
-          continue;
-        }
-        this.stats.lines++;
+        if (!this.countLine(o)) continue;
         this.line(bytes, o);
       }
       if (b[B_TAIL]) {
