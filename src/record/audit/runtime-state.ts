@@ -5,8 +5,9 @@
 // Re-listed when asked about an id it does not know, at most once per
 // `minIntervalMs` per id (a container started a moment ago is found at once;
 // a host cgroup name asked about on every record costs one readdir a second).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { subdirectories, subdirectoryNames } from '../../util/subdirectories.js';
 
 /** runc (also podman/containerd's runc), crun, containerd's runc shim root per namespace. */
 export const DEFAULT_STATE_ROOTS = ['/run/runc', '/run/crun', '/run/containerd/runc/*'];
@@ -19,15 +20,6 @@ export interface RuntimeContainer {
   stateDir: string;
 }
 
-function listDirs(path: string): string[] {
-  try {
-    return readdirSync(path, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
-}
 
 /** The runtime whose state a root holds (crun's own, else runc's format). */
 export function runtimeOfRoot(root: string): 'runc' | 'crun' {
@@ -38,7 +30,7 @@ export function runtimeOfRoot(root: string): 'runc' | 'crun' {
 export function expand(root: string): string[] {
   if (!root.endsWith('/*')) return [root];
   const base = root.slice(0, -2);
-  return listDirs(base).map((d) => join(base, d));
+  return subdirectories(base);
 }
 
 export class RuntimeContainers {
@@ -56,7 +48,7 @@ export class RuntimeContainers {
     for (const pattern of this.roots)
       for (const root of expand(pattern)) {
         const runtime = runtimeOfRoot(root);
-        for (const id of listDirs(root)) next.set(id, { id, runtime, stateDir: join(root, id) });
+        for (const id of subdirectoryNames(root)) next.set(id, { id, runtime, stateDir: join(root, id) });
       }
     this.known = next;
   }

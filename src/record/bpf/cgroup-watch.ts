@@ -8,9 +8,10 @@
 // container its path names (the runtime's state directory) must be read
 // while they exist.
 import type { FSWatcher } from 'node:fs';
-import { readdirSync, statSync, watch } from 'node:fs';
+import { statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { subdirectories } from '../../util/subdirectories.js';
 import { containerIdOfPath } from '../audit/cgroup.js';
 import { RuntimeContainers } from '../audit/runtime-state.js';
 
@@ -136,14 +137,5 @@ export class CgroupWatcher {
   }
 }
 
-function subdirectories(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => join(dir, d.name));
-  } catch {
-    return [];
-  }
-}
 
 if (!isMainThread && (workerData as Partial<WorkerInput> | undefined)?.srCgroupWatch) runWorker((workerData as WorkerInput).srCgroupWatch);

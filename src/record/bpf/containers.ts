@@ -3,10 +3,11 @@
 // state.json, crun status, containerd's runc root) give each container's pid,
 // bundle and creation time; the pid's /proc/PID/cgroup `0::` line gives its v2
 // cgroup on any layout, runc's recorded cgroup paths when the pid is gone.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRecord } from '../../profile/json-input.js';
 import { DEFAULT_STATE_ROOTS, expand, runtimeOfRoot } from '../audit/runtime-state.js';
+import { subdirectories } from '../../util/subdirectories.js';
 import { cgroupOfPid } from './cgroup2.js';
 
 export interface NodeContainer {
@@ -22,15 +23,6 @@ export interface NodeContainer {
   cgroupDirs: string[];
 }
 
-function listDirs(path: string): string[] {
-  try {
-    return readdirSync(path, { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => join(path, d.name));
-  } catch {
-    return [];
-  }
-}
 
 function readJson(path: string): Record<string, unknown> | undefined {
   try {
@@ -77,7 +69,7 @@ export function nodeContainers(v2root: string, roots: readonly string[] = DEFAUL
   for (const pattern of roots) {
     for (const base of expand(pattern)) {
       const runtime = runtimeOfRoot(base);
-      for (const dir of listDirs(base)) {
+      for (const dir of subdirectories(base)) {
         const c = readContainer(dir, runtime, v2root);
         if (c) out.push(c);
       }
@@ -97,7 +89,7 @@ export function walkCgroups(v2root: string, limit = 100_000): Map<bigint, string
     } catch {
       continue; // removed meanwhile
     }
-    stack.push(...listDirs(dir));
+    stack.push(...subdirectories(dir));
   }
   return out;
 }
